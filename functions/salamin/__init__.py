@@ -1,0 +1,1 @@
+"""Salamin backend: expert marketplace, interview analysis and learning paths."""
