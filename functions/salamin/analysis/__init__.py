@@ -1,0 +1,1 @@
+"""Interview analysis: measured media metrics, model judgements and transparent fallbacks."""

@@ -1,0 +1,1 @@
+"""Adapters to external services (Gemini, Stripe, Storage), each failing with typed errors."""

@@ -1,0 +1,1 @@
+"""Pydantic document models shared by the callables and the domain code."""
