@@ -1,0 +1,2 @@
+"""The callable boundary: request parsing, auth, error mapping. Only this package and main.py
+import `firebase_functions`."""

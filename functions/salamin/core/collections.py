@@ -1,0 +1,27 @@
+"""Every Firestore collection and Storage prefix name, in one place (spec names kept)."""
+
+EXPERT_APPLICATIONS = "expertApplications"
+EXPERTS = "experts"
+EXPERT_PRIVATE = "private"  # experts/{id}/private/contact: phone and personal email
+EXPERT_PRIVATE_CONTACT = "contact"
+EXPERT_CALENDARS = "expertCalendars"
+EXPERT_SESSIONS = "expertSessions"
+EXPERT_TRANSACTIONS = "expertTransactions"
+ADMIN_NOTIFICATIONS = "adminNotifications"
+MAIL = "mail"
+STRIPE_EVENTS = "stripeEvents"
+SLOT_HOLDS = "slotHolds"
+ADVANCED_ANALYSES = "advancedAnalyses"
+INDUSTRY_BENCHMARKS = "industryBenchmarks"
+LEARNING_PATHS = "learningPaths"
+USERS = "users"
+
+EXPERT_DOCUMENTS_PREFIX = "expert-documents"
+
+
+def user_profile_path(uid: str) -> str:
+    return f"{USERS}/{uid}/profile/data"
+
+
+def user_statistics_path(uid: str) -> str:
+    return f"{USERS}/{uid}/statistics/current"

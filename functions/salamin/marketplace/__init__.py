@@ -1,0 +1,1 @@
+"""Expert marketplace: onboarding, discovery, booking, payments, session lifecycle."""

@@ -1,0 +1,98 @@
+"""Shared model base and validated scalar types.
+
+Attribute names are the Firestore field names of the spec (camelCase), so a model dump is the
+stored document and the web client's contract at once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+_YEAR_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class SalaminModel(BaseModel):
+    """Strict about unknown fields on input, so a typo is an `invalid-argument`, not data loss."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    def to_firestore(self) -> dict[str, Any]:
+        """The stored shape: Python values (datetimes stay datetimes), no None fields."""
+        return self.model_dump(mode="python", exclude_none=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The callable response shape: JSON-safe."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class StoredModel(SalaminModel):
+    """Read side of a document: tolerate fields added by later versions."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError("must be an email address")
+    return value.lower()
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    if "/" not in value and value != "UTC":
+        # Reject legacy abbreviations like "EST": they have no DST rules a user expects.
+        raise ValueError(f"use an IANA zone name like 'Europe/Berlin', not {value!r}")
+    return value
+
+
+def _hhmm(value: str) -> str:
+    if not _HHMM.match(value):
+        raise ValueError("must be HH:MM (24-hour)")
+    return value
+
+
+def _date(value: str) -> str:
+    if not _DATE.match(value):
+        raise ValueError("must be YYYY-MM-DD")
+    datetime.strptime(value, "%Y-%m-%d")  # rejects 2026-02-30
+    return value
+
+
+def _year_month_or_present(value: str) -> str:
+    if value != "present" and not _YEAR_MONTH.match(value):
+        raise ValueError("must be YYYY-MM or 'present'")
+    return value
+
+
+def _currency(value: str) -> str:
+    value = value.upper()
+    if not _CURRENCY.match(value):
+        raise ValueError("must be an ISO 4217 code like 'USD'")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+HHMM = Annotated[str, AfterValidator(_hhmm)]
+IsoDate = Annotated[str, AfterValidator(_date)]
+YearMonth = Annotated[str, AfterValidator(_year_month_or_present)]
+Currency = Annotated[str, AfterValidator(_currency)]
+NonEmptyStr = Annotated[str, Field(min_length=1, max_length=500)]
+ShortText = Annotated[str, Field(max_length=5000)]
+MinorUnits = Annotated[int, Field(ge=0, strict=True)]
+"""Money as an integer count of the currency's minor unit (cents for USD). Never a float."""
+Percentage = Annotated[int, Field(ge=0, le=100)]
+DayOfWeek = Annotated[int, Field(ge=0, le=6)]

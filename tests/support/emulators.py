@@ -1,0 +1,162 @@
+"""Talking to the emulators as the web client does: Auth REST for ID tokens, callables over HTTP,
+and Firestore REST with an end-user token so security rules are enforced."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from scripts.stack import PROJECT_ID, Endpoints
+
+API_KEY = "fake-api-key"  # the Auth emulator accepts any key
+
+
+@dataclass
+class User:
+    uid: str
+    email: str
+    password: str
+    id_token: str
+
+
+class AuthEmulator:
+    def __init__(self, endpoints: Endpoints) -> None:
+        self.base = f"http://{endpoints.auth}/identitytoolkit.googleapis.com/v1"
+
+    def sign_up(self, email: str, password: str = "secret-pass-1") -> User:
+        r = requests.post(
+            f"{self.base}/accounts:signUp?key={API_KEY}",
+            json={"email": email, "password": password, "returnSecureToken": True},
+            timeout=10,
+        )
+        r.raise_for_status()
+        body = r.json()
+        return User(uid=body["localId"], email=email, password=password, id_token=body["idToken"])
+
+    def sign_in(self, user: User) -> User:
+        """A fresh token: custom claims set since sign-up appear only after this."""
+        r = requests.post(
+            f"{self.base}/accounts:signInWithPassword?key={API_KEY}",
+            json={"email": user.email, "password": user.password, "returnSecureToken": True},
+            timeout=10,
+        )
+        r.raise_for_status()
+        user.id_token = r.json()["idToken"]
+        return user
+
+
+class CallableError(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        err = body.get("error", {})
+        self.status = status
+        self.code = str(err.get("status", "")).lower().replace("_", "-")
+        self.message = err.get("message", "")
+        self.details = err.get("details")
+        super().__init__(f"{status} {self.code}: {self.message}")
+
+
+def call(
+    endpoints: Endpoints, name: str, data: Any, *, token: str | None = None, timeout: float = 60
+) -> Any:
+    """POST a callable exactly as the Firebase JS SDK does; return `result` or raise."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    r = requests.post(
+        endpoints.function_url(name),
+        data=json.dumps({"data": data}),
+        headers=headers,
+        timeout=timeout,
+    )
+    body = r.json()
+    if r.status_code != 200 or "error" in body:
+        raise CallableError(r.status_code, body)
+    return body["result"]
+
+
+def unsigned_token(uid: str | None, **claims: Any) -> str | None:
+    """An emulator-only JWT (alg none) for Firestore REST calls that must go through rules."""
+    if uid is None:
+        return None
+
+    def b64(obj: dict[str, Any]) -> str:
+        raw = json.dumps(obj).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    payload = {
+        "sub": uid,
+        "user_id": uid,
+        "aud": PROJECT_ID,
+        "iss": f"https://securetoken.google.com/{PROJECT_ID}",
+        "iat": 1700000000,
+        "exp": 4102444800,
+        "firebase": {"sign_in_provider": "password"},
+        **claims,
+    }
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(payload)}."
+
+
+class FirestoreRest:
+    """Firestore as a signed-in (or anonymous) client sees it: every request checks the rules."""
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        self.base = (
+            f"http://{endpoints.firestore}/v1/projects/{PROJECT_ID}/databases/(default)/documents"
+        )
+
+    def _headers(self, token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, token: str | None) -> int:
+        return requests.get(
+            f"{self.base}/{path}", headers=self._headers(token), timeout=10
+        ).status_code
+
+    def list(self, path: str, token: str | None) -> int:
+        return self.get(path, token)
+
+    def patch(self, path: str, fields: dict[str, Any], token: str | None) -> int:
+        """Update only the named top-level fields (updateMask), like updateDoc()."""
+        mask = "&".join(f"updateMask.fieldPaths={k}" for k in fields)
+        body = {"fields": {k: _value(v) for k, v in fields.items()}}
+        r = requests.patch(
+            f"{self.base}/{path}?{mask}", json=body, headers=self._headers(token), timeout=10
+        )
+        return r.status_code
+
+    def create(self, path: str, fields: dict[str, Any], token: str | None) -> int:
+        body = {"fields": {k: _value(v) for k, v in fields.items()}}
+        r = requests.patch(
+            f"{self.base}/{path}?currentDocument.exists=false",
+            json=body,
+            headers=self._headers(token),
+            timeout=10,
+        )
+        return r.status_code
+
+    def delete(self, path: str, token: str | None) -> int:
+        return requests.delete(
+            f"{self.base}/{path}", headers=self._headers(token), timeout=10
+        ).status_code
+
+
+def _value(v: Any) -> dict[str, Any]:
+    if isinstance(v, bool):
+        return {"booleanValue": v}
+    if isinstance(v, int):
+        return {"integerValue": str(v)}
+    if isinstance(v, float):
+        return {"doubleValue": v}
+    if isinstance(v, str):
+        return {"stringValue": v}
+    if isinstance(v, dict):
+        return {"mapValue": {"fields": {k: _value(x) for k, x in v.items()}}}
+    if isinstance(v, list):
+        return {"arrayValue": {"values": [_value(x) for x in v]}}
+    if v is None:
+        return {"nullValue": None}
+    raise TypeError(type(v))
