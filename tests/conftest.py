@@ -3,6 +3,7 @@ when a test asks for it; each emulator test then starts from empty data."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 from collections.abc import Iterator
@@ -20,13 +21,24 @@ from scripts.stack import Endpoints, Stack  # noqa: E402
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    s = Stack()
-    s.start()
-    os.environ.update(s.endpoints.client_env())
-    try:
-        yield s
-    finally:
-        s.stop()
+    """One suite per test session. A machine-wide lock makes a second concurrent pytest session
+    wait for the first instead of failing on busy ports."""
+    lock_path = ROOT / ".runtime" / "test-stack.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("\n[tests] another test session holds the emulator suite; waiting ...",
+                  file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        s = Stack()
+        s.start()
+        os.environ.update(s.endpoints.client_env())
+        try:
+            yield s
+        finally:
+            s.stop()
 
 
 @pytest.fixture
