@@ -10,7 +10,9 @@ from typing import Any
 from firebase_functions import https_fn, options
 from salamin.api import _callable as callable_
 from salamin.api import onboarding
+from salamin.core import firebase
 
+firebase.app()  # the SDK verifies callers' ID tokens against the default app
 options.set_global_options(region="us-central1", max_instances=20)
 
 
