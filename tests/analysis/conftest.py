@@ -1,19 +1,11 @@
-"""Make `salamin` (functions/) and `scripts` (repo root) importable when run standalone."""
+"""Fixtures shared by the analysis tests: the local Gemini double and a gateway on it."""
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parents[2]
-for _p in (_ROOT, _ROOT / "functions"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
+import pytest
+from salamin.gateways.gemini import GeminiGateway
 
-
-import pytest  # noqa: E402
-from salamin.gateways.gemini import GeminiGateway  # noqa: E402
-
-from scripts.doubles.gemini_double import GeminiDouble  # noqa: E402
+from scripts.doubles.gemini_double import GeminiDouble
 
 
 @pytest.fixture(scope="session")
