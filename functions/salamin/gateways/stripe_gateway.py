@@ -1,0 +1,308 @@
+"""Stripe behind one small gateway: payment intents, refunds, Connect accounts, webhooks.
+
+Domain code gets a `StripeGateway` (or anything with the same methods) and never sees the
+`stripe` library. Every POST carries an idempotency key that the caller derives from our own
+ids, so a retry after a timeout can never create a second intent or refund. The base address
+comes from `STRIPE_API_BASE` when set (the local test double), else real Stripe.
+
+Failures become typed errors:
+- a declined card -> `PaymentDeclined` (failed-precondition, with the decline code);
+- network errors, timeouts, 5xx and rate limits -> `StripeUnavailable` (unavailable, retry);
+- Stripe refusing the request -> `StripeRejected` (failed-precondition, with Stripe's code).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+
+from salamin.core.errors import FailedPrecondition, Unavailable
+
+DEFAULT_TIMEOUT_SECONDS = 20.0
+
+
+class PaymentDeclined(FailedPrecondition):
+    """The card was declined: the user should try another payment method."""
+
+
+class StripeUnavailable(Unavailable):
+    """Stripe could not be reached or failed on its side; safe to retry (same idempotency key)."""
+
+
+class StripeRejected(FailedPrecondition):
+    """Stripe refused the request (bad state or parameters). `stripe_code` is Stripe's code."""
+
+    def __init__(self, message: str, *, stripe_code: str | None = None) -> None:
+        super().__init__(message, details={"stripeCode": stripe_code} if stripe_code else None)
+        self.stripe_code = stripe_code
+
+
+class WebhookSignatureInvalid(Exception):
+    """The payload is not signed by our webhook secret (or is stale or malformed)."""
+
+
+@dataclass(frozen=True)
+class PaymentIntentInfo:
+    id: str
+    client_secret: str | None
+    status: str
+    amount: int
+    amount_received: int
+    currency: str
+    metadata: dict[str, str]
+    latest_charge: str | None = None
+    application_fee_amount: int | None = None
+    transfer_destination: str | None = None
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> PaymentIntentInfo:
+        latest = obj.get("latest_charge")
+        if isinstance(latest, dict):
+            latest = latest.get("id")
+        transfer = obj.get("transfer_data") or {}
+        return cls(
+            id=str(obj["id"]),
+            client_secret=obj.get("client_secret"),
+            status=str(obj.get("status")),
+            amount=int(obj.get("amount") or 0),
+            amount_received=int(obj.get("amount_received") or 0),
+            currency=str(obj.get("currency") or "").upper(),
+            metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+            latest_charge=latest,
+            application_fee_amount=obj.get("application_fee_amount"),
+            transfer_destination=transfer.get("destination"),
+        )
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    id: str
+    amount: int
+    status: str
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+    transfers_active: bool
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def can_receive_bookings(self) -> bool:
+        """A destination charge needs the account's transfers capability."""
+        return self.transfers_active and self.charges_enabled
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> AccountInfo:
+        caps = obj.get("capabilities") or {}
+        return cls(
+            id=str(obj["id"]),
+            charges_enabled=bool(obj.get("charges_enabled")),
+            payouts_enabled=bool(obj.get("payouts_enabled")),
+            details_submitted=bool(obj.get("details_submitted")),
+            transfers_active=caps.get("transfers") == "active",
+            metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class StripeEvent:
+    id: str
+    type: str
+    created: int
+    object: dict[str, Any]
+    previous_attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A stripe object as plain JSON data (stripe 16 objects have no `.get`)."""
+    if hasattr(obj, "to_dict"):
+        return dict(obj.to_dict(recursive=True))
+    return dict(obj)
+
+
+def _translate(exc: stripe.StripeError) -> Exception:
+    if isinstance(exc, stripe.CardError):
+        err = exc.error
+        decline = getattr(err, "decline_code", None) or getattr(err, "code", None)
+        declined = PaymentDeclined(
+            f"payment declined: {exc.user_message or 'your card was declined'}",
+            details={"declineCode": decline} if decline else None,
+        )
+        return declined
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
+        return StripeUnavailable("the payment provider could not be reached; try again")
+    if isinstance(exc, stripe.IdempotencyError):
+        return StripeRejected(str(exc.user_message or exc), stripe_code="idempotency_error")
+    status = exc.http_status or 0
+    if status >= 500 or isinstance(exc, stripe.APIError):
+        return StripeUnavailable("the payment provider failed; try again")
+    if isinstance(exc, stripe.InvalidRequestError):
+        return StripeRejected(
+            f"payment provider refused the request: {exc.user_message or exc}",
+            stripe_code=getattr(exc, "code", None),
+        )
+    return StripeUnavailable(f"payment provider error ({type(exc).__name__})")
+
+
+class StripeGateway:
+    """The real `stripe` client, pointed at `STRIPE_API_BASE` when that is set."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        webhook_secret: str | None = None,
+        api_base: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_network_retries: int = 2,
+    ) -> None:
+        base = api_base if api_base is not None else os.environ.get("STRIPE_API_BASE")
+        self.webhook_secret = webhook_secret
+        self.client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": base} if base else None,
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    def _call(self, fn: Any, params: dict[str, Any], idempotency_key: str | None) -> Any:
+        options: dict[str, Any] = {}
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        try:
+            return _plain(fn(params=params, options=options))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    # --- payment intents ----------------------------------------------------------------------
+    def create_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        application_fee: int,
+        metadata: dict[str, str],
+        description: str,
+        idempotency_key: str,
+    ) -> PaymentIntentInfo:
+        params = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "metadata": metadata,
+            "description": description,
+            "automatic_payment_methods": {"enabled": True},
+            "transfer_data": {"destination": destination},
+            "application_fee_amount": application_fee,
+        }
+        obj = self._call(self.client.v1.payment_intents.create, params, idempotency_key)
+        return PaymentIntentInfo.from_dict(obj)
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
+        try:
+            obj = _plain(self.client.v1.payment_intents.retrieve(payment_intent_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return PaymentIntentInfo.from_dict(obj)
+
+    def cancel_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntentInfo:
+        options: Any = {"idempotency_key": idempotency_key}
+        try:
+            obj = _plain(
+                self.client.v1.payment_intents.cancel(
+                    payment_intent_id, params={"cancellation_reason": "abandoned"}, options=options
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return PaymentIntentInfo.from_dict(obj)
+
+    # --- refunds ------------------------------------------------------------------------------
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> RefundInfo:
+        params = {
+            "payment_intent": payment_intent_id,
+            "amount": amount,
+            "reason": "requested_by_customer",
+            "metadata": metadata,
+            "reverse_transfer": True,
+            "refund_application_fee": True,
+        }
+        obj = self._call(self.client.v1.refunds.create, params, idempotency_key)
+        return RefundInfo(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
+
+    # --- Connect ------------------------------------------------------------------------------
+    def create_express_account(
+        self, *, email: str | None, country: str, metadata: dict[str, str], idempotency_key: str
+    ) -> AccountInfo:
+        params: dict[str, Any] = {
+            "type": "express",
+            "country": country,
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+            "metadata": metadata,
+        }
+        if email:
+            params["email"] = email
+        obj = self._call(self.client.v1.accounts.create, params, idempotency_key)
+        return AccountInfo.from_dict(obj)
+
+    def retrieve_account(self, account_id: str) -> AccountInfo:
+        try:
+            obj = _plain(self.client.v1.accounts.retrieve(account_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return AccountInfo.from_dict(obj)
+
+    def create_account_link(self, *, account_id: str, return_url: str, refresh_url: str) -> str:
+        params = {
+            "account": account_id,
+            "type": "account_onboarding",
+            "return_url": return_url,
+            "refresh_url": refresh_url,
+        }
+        # Links are single-use and short-lived: a fresh one each time, no idempotency key.
+        obj = self._call(self.client.v1.account_links.create, params, None)
+        return str(obj["url"])
+
+    # --- webhooks -----------------------------------------------------------------------------
+    def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
+        """Verify the signature on the exact raw bytes, then return the event as plain data."""
+        if not self.webhook_secret:
+            raise WebhookSignatureInvalid("no webhook secret configured")
+        if not signature_header:
+            raise WebhookSignatureInvalid("missing Stripe-Signature header")
+        try:
+            stripe.Webhook.construct_event(payload, signature_header, self.webhook_secret)
+            body = json.loads(payload)
+        except (stripe.SignatureVerificationError, ValueError, KeyError, IndexError) as exc:
+            raise WebhookSignatureInvalid(str(exc)) from exc
+        data = body.get("data") or {}
+        obj = data.get("object")
+        if not isinstance(obj, dict) or not body.get("id") or not body.get("type"):
+            raise WebhookSignatureInvalid("not a Stripe event")
+        return StripeEvent(
+            id=str(body["id"]),
+            type=str(body["type"]),
+            created=int(body.get("created") or 0),
+            object=obj,
+            previous_attributes=data.get("previous_attributes") or {},
+        )

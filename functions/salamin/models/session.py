@@ -1,0 +1,217 @@
+"""Spec §1.3: booking requests, expert sessions, feedback and the earnings ledger.
+
+Deviations from the spec, on purpose:
+- money (`price`, ledger amounts) is integer minor units of `currency`, never a float;
+- `paymentStatus` adds `partially_refunded` (a 50% refund is neither paid nor refunded);
+- `feedback.userFeedback` and `feedback.expertFeedback` are each optional: the two parties
+  write them independently;
+- server bookkeeping (`lockUnits`, `capTokens`, `refund`, `noShow`, ...) lives on the session
+  so every release path frees exactly what the booking took.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from salamin.models.base import (
+    HHMM,
+    Currency,
+    IsoDate,
+    MinorUnits,
+    SalaminModel,
+    StoredModel,
+)
+from salamin.models.expert import SessionType
+
+SessionStatus = Literal["pending", "confirmed", "completed", "cancelled", "no_show"]
+PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "failed"]
+Party = Literal["user", "expert"]
+CancelledBy = Literal["user", "expert", "system"]
+ReadinessLevel = Literal["not_ready", "needs_work", "almost_ready", "interview_ready"]
+RefundStatus = Literal["pending", "succeeded"]
+LedgerType = Literal["charge", "refund"]
+
+Rating = Annotated[int, Field(ge=1, le=5)]
+FeedbackItem = Annotated[str, Field(min_length=1, max_length=500)]
+FeedbackItems = Annotated[list[FeedbackItem], Field(max_length=20)]
+SESSION_ID_PATTERN = r"^[A-Za-z0-9]{10,40}$"
+SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
+ExpertId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class BookingRequest(SalaminModel):
+    """What the client sends to `createBookingRequest` (spec `BookingRequest`).
+
+    `date` and `startTime` are wall-clock values in the expert's time zone, as shown by
+    `getAvailableSlots`. `userId` may be omitted; when present it must be the caller.
+    """
+
+    userId: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    expertId: ExpertId
+    sessionType: SessionType
+    date: IsoDate
+    startTime: HHMM
+    duration: Annotated[int, Field(ge=15, le=480)]
+    specialRequests: Annotated[str, Field(max_length=2000)] | None = None
+    preparationMaterials: (
+        Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=10)]
+        | None
+    ) = None
+
+
+class PriceQuote(StoredModel):
+    """How a session price was made; every figure in minor units of `currency`."""
+
+    currency: Currency
+    hourlyRate: MinorUnits
+    duration: int
+    baseAmount: MinorUnits
+    discountKind: Literal["none", "first_time", "bulk"] = "none"
+    discountPercentage: int = 0
+    discountAmount: MinorUnits = 0
+    amount: MinorUnits
+    platformFee: MinorUnits
+    expertNet: MinorUnits
+
+
+class UserFeedbackCategories(SalaminModel):
+    preparation: Rating
+    communication: Rating
+    expertise: Rating
+    helpfulness: Rating
+
+
+class UserFeedback(SalaminModel):
+    rating: Rating
+    feedback: Annotated[str, Field(max_length=5000)] = ""
+    categories: UserFeedbackCategories
+    wouldRecommend: bool
+
+
+class ExpertFeedback(SalaminModel):
+    strengths: FeedbackItems = []
+    areasForImprovement: FeedbackItems = []
+    recommendations: FeedbackItems = []
+    overallAssessment: Annotated[str, Field(min_length=1, max_length=5000)]
+    readinessLevel: ReadinessLevel
+
+
+class StoredUserFeedback(UserFeedback):
+    submittedAt: datetime
+
+
+class StoredExpertFeedback(ExpertFeedback):
+    submittedAt: datetime
+
+
+class SessionFeedback(StoredModel):
+    userFeedback: StoredUserFeedback | None = None
+    expertFeedback: StoredExpertFeedback | None = None
+
+
+class RefundRecord(StoredModel):
+    """A refund we decided on. `pending` until Stripe accepted it (then retried, idempotently)."""
+
+    amount: MinorUnits
+    reason: str
+    status: RefundStatus = "pending"
+    idempotencyKey: str
+    refundId: str | None = None
+
+
+class NoShowRecord(StoredModel):
+    party: Party
+    """Who did not show up."""
+    reportedBy: str
+    reportedAt: datetime
+
+
+class ExpertSession(StoredModel):
+    """`expertSessions/{sessionId}`: the spec's `ExpertSession` plus server bookkeeping."""
+
+    sessionId: str
+    userId: str
+    expertId: str
+    sessionType: str
+    scheduledDate: datetime
+    """Start instant (UTC)."""
+    endDate: datetime
+    duration: int
+    timeZone: str
+    """The expert's IANA zone: `localDate`/`localStartTime` are wall-clock there."""
+    localDate: str
+    localStartTime: str
+    status: SessionStatus
+    price: MinorUnits
+    currency: str
+    priceBreakdown: PriceQuote
+    paymentStatus: PaymentStatus
+    paymentIntentId: str | None = None
+    holdExpiresAt: datetime | None = None
+    specialRequests: str | None = None
+    preparationMaterials: list[str] | None = None
+    sessionNotes: str | None = None
+    feedback: SessionFeedback | None = None
+    recordingUrl: str | None = None
+    meetingLink: str | None = None
+    createdAt: datetime
+    confirmedAt: datetime | None = None
+    completedAt: datetime | None = None
+    cancelledAt: datetime | None = None
+    cancelledBy: CancelledBy | None = None
+    cancellationReason: str | None = None
+    refundedAmount: MinorUnits = 0
+    """Sum of refunds decided so far (the ledger's refund entries add up to this)."""
+    refund: RefundRecord | None = None
+    noShow: NoShowRecord | None = None
+    rescheduleCount: int = 0
+    inviteSequence: int = 0
+    """RFC 5545 SEQUENCE of the calendar invite: bumped on every reschedule/cancel."""
+    lockUnits: list[str] = []
+    capTokens: list[str] = []
+    """Document paths of the day/week cap tokens this session holds."""
+
+
+class ExpertTransaction(StoredModel):
+    """`expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
+
+    Charges are positive; refunds are negative lines that return the fee in proportion.
+    """
+
+    transactionId: str
+    type: LedgerType
+    expertId: str
+    userId: str
+    sessionId: str
+    currency: str
+    grossAmount: int
+    platformFee: int
+    netAmount: int
+    status: Literal["pending_payout", "reversal"]
+    paymentIntentId: str | None = None
+    createdAt: datetime
+
+
+class BookingResult(SalaminModel):
+    sessionId: str
+    clientSecret: str
+    paymentIntentId: str
+    holdExpiresAt: datetime
+    amount: MinorUnits
+    currency: str
+    priceBreakdown: PriceQuote
+
+
+__all__ = [
+    "BookingRequest",
+    "BookingResult",
+    "ExpertFeedback",
+    "ExpertSession",
+    "ExpertTransaction",
+    "PriceQuote",
+    "SessionFeedback",
+    "UserFeedback",
+]
