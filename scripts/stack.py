@@ -15,6 +15,7 @@ nothing is left behind (the CLI spawns java and python children of its own).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -398,10 +399,8 @@ def _request(method: str, url: str) -> None:
 
 
 def _kill_group(pid: int, *, sig: int = signal.SIGTERM) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _stop_recorded() -> int:

@@ -24,18 +24,31 @@ def test_onboarding_journey_over_http(emulators, people, db) -> None:  # type: i
     ep = emulators.endpoints
     applicant, admin, candidate = people["applicant"], people["admin"], people["candidate"]
 
-    result = call(ep, "submitExpertApplication", {"applicationData": application_data()},
-                  token=applicant.id_token)
+    result = call(
+        ep,
+        "submitExpertApplication",
+        {"applicationData": application_data()},
+        token=applicant.id_token,
+    )
     assert result == {"expertId": applicant.uid, "status": "pending"}
 
-    ident = call(ep, "uploadVerificationDocument", upload_body(applicant.uid),
-                 token=applicant.id_token)
+    ident = call(
+        ep, "uploadVerificationDocument", upload_body(applicant.uid), token=applicant.id_token
+    )
     assert ident["path"].startswith(f"expert-documents/{applicant.uid}/identity/")
     assert ident["document"]["status"] == "pending"
-    call(ep, "uploadVerificationDocument",
-         upload_body(applicant.uid, document_type="employment", data=PNG_BYTES,
-                     content_type="image/png", name="contract.png"),
-         token=applicant.id_token)
+    call(
+        ep,
+        "uploadVerificationDocument",
+        upload_body(
+            applicant.uid,
+            document_type="employment",
+            data=PNG_BYTES,
+            content_type="image/png",
+            name="contract.png",
+        ),
+        token=applicant.id_token,
+    )
 
     queue = call(ep, "listPendingApplications", {"pageSize": 10}, token=admin.id_token)
     [entry] = queue["applications"]
@@ -43,17 +56,27 @@ def test_onboarding_journey_over_http(emulators, people, db) -> None:  # type: i
     assert len(entry["verification"]["documentsSubmitted"]) == 2
 
     with pytest.raises(CallableError) as denied:
-        call(ep, "verifyExpertDocument", {"expertId": applicant.uid, "documentType": "identity",
-                                          "approved": True}, token=applicant.id_token)
+        call(
+            ep,
+            "verifyExpertDocument",
+            {"expertId": applicant.uid, "documentType": "identity", "approved": True},
+            token=applicant.id_token,
+        )
     assert denied.value.code == "permission-denied"
 
-    first = call(ep, "verifyExpertDocument",
-                 {"expertId": applicant.uid, "documentType": "identity", "approved": True},
-                 token=admin.id_token)
+    first = call(
+        ep,
+        "verifyExpertDocument",
+        {"expertId": applicant.uid, "documentType": "identity", "approved": True},
+        token=admin.id_token,
+    )
     assert first["activated"] is False
-    second = call(ep, "verifyExpertDocument",
-                  {"expertId": applicant.uid, "documentType": "employment", "approved": True},
-                  token=admin.id_token)
+    second = call(
+        ep,
+        "verifyExpertDocument",
+        {"expertId": applicant.uid, "documentType": "employment", "approved": True},
+        token=admin.id_token,
+    )
     assert second["activated"] is True
     assert second["expertStatus"] == "active"
 
@@ -71,21 +94,33 @@ def test_callable_errors_carry_codes_and_field_paths(emulators, people) -> None:
         call(ep, "submitExpertApplication", {"applicationData": application_data()})
     assert anon.value.code == "unauthenticated"
 
-    bad = application_data(personalInfo__timeZone="Nowhere/Land",
-                           pricing__sessionTypes__mock_interview__basePrice=-5)
+    bad = application_data(
+        personalInfo__timeZone="Nowhere/Land", pricing__sessionTypes__mock_interview__basePrice=-5
+    )
     with pytest.raises(CallableError) as invalid:
-        call(ep, "submitExpertApplication", {"applicationData": bad},
-             token=people["applicant"].id_token)
+        call(
+            ep,
+            "submitExpertApplication",
+            {"applicationData": bad},
+            token=people["applicant"].id_token,
+        )
     assert invalid.value.code == "invalid-argument"
     paths = {f["path"] for f in invalid.value.details["fields"]}
-    assert paths == {"applicationData.personalInfo.timeZone",
-                     "applicationData.pricing.sessionTypes.mock_interview.basePrice"}
+    assert paths == {
+        "applicationData.personalInfo.timeZone",
+        "applicationData.pricing.sessionTypes.mock_interview.basePrice",
+    }
     assert "Traceback" not in invalid.value.message
 
     with pytest.raises(CallableError) as missing:
-        call(ep, "uploadVerificationDocument", upload_body(people["applicant"].uid),
-             token=people["applicant"].id_token)
+        call(
+            ep,
+            "uploadVerificationDocument",
+            upload_body(people["applicant"].uid),
+            token=people["applicant"].id_token,
+        )
     assert missing.value.code == "not-found"
     rest = FirestoreRest(ep)
-    assert rest.get(f"expertApplications/{people['applicant'].uid}",
-                    people["admin"].id_token) == 404  # nothing was written
+    assert (
+        rest.get(f"expertApplications/{people['applicant'].uid}", people["admin"].id_token) == 404
+    )  # nothing was written

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import FixedClock
@@ -18,6 +17,7 @@ from salamin.core.errors import (
 )
 from salamin.marketplace import onboarding
 from salamin.models.expert import ExpertApplicationInput
+
 from tests.support.factories import PDF_BYTES, PNG_BYTES, application_data
 
 APPLICANT = Caller(uid="applicant-1", email="ada@example.com")
@@ -35,18 +35,38 @@ def submit(db, clock, caller=APPLICANT) -> str:  # type: ignore[no-untyped-def]
     return onboarding.submit_expert_application(db, caller=caller, application=app, clock=clock)
 
 
-def upload(db, bucket, clock, document_type="identity", caller=APPLICANT,  # type: ignore[no-untyped-def]
-           data=PDF_BYTES, content_type="application/pdf"):
+def upload(
+    db,
+    bucket,
+    clock,
+    document_type="identity",
+    caller=APPLICANT,  # type: ignore[no-untyped-def]
+    data=PDF_BYTES,
+    content_type="application/pdf",
+):
     return onboarding.upload_verification_document(
-        db, bucket, caller=caller, expert_id=APPLICANT.uid, document_type=document_type,
-        file_name="../../etc/my passport.pdf", content_type=content_type, data=data, clock=clock,
+        db,
+        bucket,
+        caller=caller,
+        expert_id=APPLICANT.uid,
+        document_type=document_type,
+        file_name="../../etc/my passport.pdf",
+        content_type=content_type,
+        data=data,
+        clock=clock,
     )
 
 
 def review(db, clock, document_type, approved=True, notes=None, caller=ADMIN):  # type: ignore[no-untyped-def]
     return onboarding.verify_expert_document(
-        db, caller=caller, expert_id=APPLICANT.uid, document_type=document_type,
-        approved=approved, notes=notes, file_name=None, clock=clock,
+        db,
+        caller=caller,
+        expert_id=APPLICANT.uid,
+        document_type=document_type,
+        approved=approved,
+        notes=notes,
+        file_name=None,
+        clock=clock,
     )
 
 
@@ -55,8 +75,12 @@ def test_submit_creates_pending_application_with_defaults_and_welcome_mail(db, c
     assert expert_id == APPLICANT.uid
     doc = db.collection(col.EXPERT_APPLICATIONS).document(expert_id).get().to_dict()
     assert doc["status"] == "pending"
-    assert doc["verification"] == {"identityVerified": False, "employmentVerified": False,
-                                   "educationVerified": False, "documentsSubmitted": []}
+    assert doc["verification"] == {
+        "identityVerified": False,
+        "employmentVerified": False,
+        "educationVerified": False,
+        "documentsSubmitted": [],
+    }
     assert doc["performance"]["totalSessions"] == 0
     assert doc["performance"]["performanceRating"] == "good"
     assert doc["preferences"]["communicationPreferences"]["emailNotifications"] is True
@@ -126,9 +150,7 @@ def test_upload_without_application_is_not_found(db, bucket, clock) -> None:
     assert list(bucket.list_blobs(prefix="expert-documents/")) == []
 
 
-def test_review_keeps_earlier_flags_and_activates_once_both_are_verified(
-    db, bucket, clock
-) -> None:
+def test_review_keeps_earlier_flags_and_activates_once_both_are_verified(db, bucket, clock) -> None:
     submit(db, clock)
     upload(db, bucket, clock, "identity")
     upload(db, bucket, clock, "employment", content_type="image/png", data=PNG_BYTES)
@@ -154,8 +176,14 @@ def test_review_keeps_earlier_flags_and_activates_once_both_are_verified(
     assert "email" not in expert["personalInfo"]
     assert "phone" not in expert["personalInfo"]
     assert "documentsSubmitted" not in expert["verification"]
-    private = (db.collection(col.EXPERTS).document(APPLICANT.uid)
-               .collection("private").document("contact").get().to_dict())
+    private = (
+        db.collection(col.EXPERTS)
+        .document(APPLICANT.uid)
+        .collection("private")
+        .document("contact")
+        .get()
+        .to_dict()
+    )
     assert private["email"] == "ada@example.com"
     assert len(private["documentsSubmitted"]) == 3
     calendar = db.collection(col.EXPERT_CALENDARS).document(APPLICANT.uid).get().to_dict()
@@ -211,10 +239,12 @@ def test_pending_list_is_paginated_oldest_first(db, clock) -> None:
         submit(db, clock, caller=Caller(uid=f"applicant-{i}"))
         clock.advance(timedelta(minutes=1))
     first = onboarding.list_pending_applications(db, caller=ADMIN, page_size=2, cursor=None)
-    second = onboarding.list_pending_applications(db, caller=ADMIN, page_size=2,
-                                                  cursor=first.nextCursor)
-    third = onboarding.list_pending_applications(db, caller=ADMIN, page_size=2,
-                                                 cursor=second.nextCursor)
+    second = onboarding.list_pending_applications(
+        db, caller=ADMIN, page_size=2, cursor=first.nextCursor
+    )
+    third = onboarding.list_pending_applications(
+        db, caller=ADMIN, page_size=2, cursor=second.nextCursor
+    )
     ids = [a["expertId"] for page in (first, second, third) for a in page.applications]
     assert ids == [f"applicant-{i}" for i in range(5)]
     assert third.nextCursor is None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-
 from salamin.models.expert import ExpertApplicationInput
+
 from tests.support.factories import application_data
 
 
@@ -31,12 +31,18 @@ def test_valid_application_parses_and_lowercases_email() -> None:
         ({"personalInfo__timeZone": "EST"}, "personalInfo.timeZone"),
         ({"personalInfo__languages": []}, "personalInfo.languages"),
         ({"professionalInfo__yearsOfExperience": -1}, "professionalInfo.yearsOfExperience"),
-        ({"pricing__sessionTypes__mock_interview__basePrice": -100},
-         "pricing.sessionTypes.mock_interview.basePrice"),
-        ({"pricing__sessionTypes__mock_interview__basePrice": 120.5},
-         "pricing.sessionTypes.mock_interview.basePrice"),
-        ({"pricing__sessionTypes__mock_interview__currency": "dollars"},
-         "pricing.sessionTypes.mock_interview.currency"),
+        (
+            {"pricing__sessionTypes__mock_interview__basePrice": -100},
+            "pricing.sessionTypes.mock_interview.basePrice",
+        ),
+        (
+            {"pricing__sessionTypes__mock_interview__basePrice": 120.5},
+            "pricing.sessionTypes.mock_interview.basePrice",
+        ),
+        (
+            {"pricing__sessionTypes__mock_interview__currency": "dollars"},
+            "pricing.sessionTypes.mock_interview.currency",
+        ),
         ({"availability__workingDays": [7]}, "availability.workingDays.0"),
         ({"availability__blackoutDates": ["2026-02-30"]}, "availability.blackoutDates.0"),
     ],

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from salamin.core import collections as col
+
 from tests.support.emulators import FirestoreRest, unsigned_token
 
 APPLICANT = "applicant-uid"
@@ -27,35 +27,48 @@ TOKENS = {
 @pytest.fixture
 def seeded(db, emulators):  # type: ignore[no-untyped-def]
     db.collection(col.EXPERT_APPLICATIONS).document(APPLICANT).set(
-        {"expertId": APPLICANT, "status": "pending",
-         "verification": {"identityVerified": False, "documentsSubmitted": []},
-         "performance": {"totalEarnings": 0}})
+        {
+            "expertId": APPLICANT,
+            "status": "pending",
+            "verification": {"identityVerified": False, "documentsSubmitted": []},
+            "performance": {"totalEarnings": 0},
+        }
+    )
     db.collection(col.EXPERTS).document(EXPERT).set({"expertId": EXPERT, "status": "active"})
     db.collection(col.EXPERTS).document(EXPERT).collection("private").document("contact").set(
-        {"email": "e@example.com", "phone": "+1 555 0100"})
+        {"email": "e@example.com", "phone": "+1 555 0100"}
+    )
     db.collection(col.ADMIN_NOTIFICATIONS).document("n1").set({"status": "pending"})
     db.collection(col.EXPERT_SESSIONS).document("s1").set(
-        {"userId": APPLICANT, "expertId": EXPERT, "status": "confirmed"})
+        {"userId": APPLICANT, "expertId": EXPERT, "status": "confirmed"}
+    )
     db.collection(col.EXPERT_TRANSACTIONS).document("t1").set({"expertId": EXPERT})
     db.collection(col.MAIL).document("m1").set({"to": "x@example.com"})
-    db.collection(col.USERS).document(APPLICANT).collection("statistics").document(
-        "current").set({"totalAdvancedAnalyses": 1})
+    db.collection(col.USERS).document(APPLICANT).collection("statistics").document("current").set(
+        {"totalAdvancedAnalyses": 1}
+    )
     return FirestoreRest(emulators.endpoints)
 
 
 # (path, who -> expected HTTP status for a read)
 READS = [
-    (f"expertApplications/{APPLICANT}",
-     {"anonymous": 403, "applicant": 200, "other": 403, "admin": 200}),
+    (
+        f"expertApplications/{APPLICANT}",
+        {"anonymous": 403, "applicant": 200, "other": 403, "admin": 200},
+    ),
     (f"experts/{EXPERT}", {"anonymous": 403, "applicant": 200, "other": 200, "admin": 200}),
-    (f"experts/{EXPERT}/private/contact",
-     {"anonymous": 403, "applicant": 403, "other": 403, "admin": 200}),
+    (
+        f"experts/{EXPERT}/private/contact",
+        {"anonymous": 403, "applicant": 403, "other": 403, "admin": 200},
+    ),
     ("adminNotifications/n1", {"anonymous": 403, "applicant": 403, "other": 403, "admin": 200}),
     ("expertSessions/s1", {"anonymous": 403, "applicant": 200, "other": 403, "admin": 200}),
     ("expertTransactions/t1", {"anonymous": 403, "applicant": 403, "other": 403, "admin": 200}),
     ("mail/m1", {"anonymous": 403, "applicant": 403, "other": 403, "admin": 403}),
-    (f"users/{APPLICANT}/statistics/current",
-     {"anonymous": 403, "applicant": 200, "other": 403, "admin": 200}),
+    (
+        f"users/{APPLICANT}/statistics/current",
+        {"anonymous": 403, "applicant": 200, "other": 403, "admin": 200},
+    ),
 ]
 
 
@@ -68,8 +81,9 @@ def test_read_matrix(seeded, path, expected) -> None:  # type: ignore[no-untyped
 @pytest.mark.parametrize("field", ["status", "verification", "performance"])
 def test_applicant_cannot_change_server_owned_fields(seeded, db, field) -> None:  # type: ignore[no-untyped-def]
     value = "active" if field == "status" else {"identityVerified": True, "totalEarnings": 10**6}
-    assert seeded.patch(f"expertApplications/{APPLICANT}", {field: value},
-                        TOKENS["applicant"]) == 403
+    assert (
+        seeded.patch(f"expertApplications/{APPLICANT}", {field: value}, TOKENS["applicant"]) == 403
+    )
     doc = db.collection(col.EXPERT_APPLICATIONS).document(APPLICANT).get().to_dict()
     assert doc["status"] == "pending"
     assert doc["verification"]["identityVerified"] is False
@@ -77,8 +91,12 @@ def test_applicant_cannot_change_server_owned_fields(seeded, db, field) -> None:
 
 @pytest.mark.parametrize("who", ["anonymous", "applicant", "other", "admin"])
 def test_nobody_activates_experts_from_a_client(seeded, who) -> None:  # type: ignore[no-untyped-def]
-    assert seeded.create(f"experts/{APPLICANT}", {"expertId": APPLICANT, "status": "active"},
-                         TOKENS[who]) == 403
+    assert (
+        seeded.create(
+            f"experts/{APPLICANT}", {"expertId": APPLICANT, "status": "active"}, TOKENS[who]
+        )
+        == 403
+    )
     assert seeded.patch(f"experts/{EXPERT}", {"status": "suspended"}, TOKENS[who]) == 403
 
 
@@ -93,8 +111,14 @@ def test_users_own_their_profile_only(seeded) -> None:  # type: ignore[no-untype
     assert seeded.create(f"users/{APPLICANT}/profile/data", body, TOKENS["applicant"]) == 200
     assert seeded.get(f"users/{APPLICANT}/profile/data", TOKENS["other"]) == 403
     assert seeded.patch(f"users/{APPLICANT}/profile/data", body, TOKENS["other"]) == 403
-    assert seeded.patch(f"users/{APPLICANT}/statistics/current", {"totalAdvancedAnalyses": 99},
-                        TOKENS["applicant"]) == 403
+    assert (
+        seeded.patch(
+            f"users/{APPLICANT}/statistics/current",
+            {"totalAdvancedAnalyses": 99},
+            TOKENS["applicant"],
+        )
+        == 403
+    )
 
 
 def test_unlisted_collections_are_denied(seeded) -> None:  # type: ignore[no-untyped-def]

@@ -26,20 +26,38 @@ def application_data(**overrides: Any) -> dict[str, Any]:
             "currentCompany": "Analytical Engines",
             "yearsOfExperience": 12,
             "previousRoles": [
-                {"title": "Engineer", "company": "Babbage & Co", "startDate": "2012-01",
-                 "endDate": "2016-06", "description": "", "achievements": []}
+                {
+                    "title": "Engineer",
+                    "company": "Babbage & Co",
+                    "startDate": "2012-01",
+                    "endDate": "2016-06",
+                    "description": "",
+                    "achievements": [],
+                }
             ],
             "industries": ["fintech"],
             "companyTypes": ["big-tech"],
             "hiringSeniorityLevels": ["senior"],
         },
         "interviewSpecialties": [
-            {"type": "technical", "subSpecialties": ["algorithms"], "experienceLevel": 8,
-             "proficiencyRating": 9, "sessionTypes": ["mock_interview"]}
+            {
+                "type": "technical",
+                "subSpecialties": ["algorithms"],
+                "experienceLevel": 8,
+                "proficiencyRating": 9,
+                "sessionTypes": ["mock_interview"],
+            }
         ],
         "availability": {
-            "timeSlots": [{"dayOfWeek": d, "startTime": "09:00", "endTime": "12:00",
-                           "sessionTypes": ["mock_interview"]} for d in (1, 2, 3, 4, 5)],
+            "timeSlots": [
+                {
+                    "dayOfWeek": d,
+                    "startTime": "09:00",
+                    "endTime": "12:00",
+                    "sessionTypes": ["mock_interview"],
+                }
+                for d in (1, 2, 3, 4, 5)
+            ],
             "bufferTime": 15,
             "maxSessionsPerDay": 4,
             "maxSessionsPerWeek": 15,
@@ -50,8 +68,12 @@ def application_data(**overrides: Any) -> dict[str, Any]:
         },
         "pricing": {
             "sessionTypes": {
-                "mock_interview": {"basePrice": 12000, "currency": "USD", "minimumDuration": 30,
-                                   "allowedDurations": [30, 60]}
+                "mock_interview": {
+                    "basePrice": 12000,
+                    "currency": "USD",
+                    "minimumDuration": 30,
+                    "allowedDurations": [30, 60],
+                }
             }
         },
     }
@@ -69,11 +91,20 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[keys[-1]] = copy.deepcopy(value)
 
 
-def upload_body(expert_id: str, *, document_type: str = "identity", data: bytes = PDF_BYTES,
-                content_type: str = "application/pdf", name: str = "passport.pdf") -> dict[str, Any]:
+def upload_body(
+    expert_id: str,
+    *,
+    document_type: str = "identity",
+    data: bytes = PDF_BYTES,
+    content_type: str = "application/pdf",
+    name: str = "passport.pdf",
+) -> dict[str, Any]:
     return {
         "expertId": expert_id,
         "documentType": document_type,
-        "file": {"name": name, "contentType": content_type,
-                 "data": base64.b64encode(data).decode()},
+        "file": {
+            "name": name,
+            "contentType": content_type,
+            "data": base64.b64encode(data).decode(),
+        },
     }

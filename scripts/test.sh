@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing, then pytest. The suite starts the emulators
+# itself (once per session) and stops them at the end. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+functions/venv/bin/ruff check .
+functions/venv/bin/mypy functions/salamin functions/main.py scripts/stack.py
+exec functions/venv/bin/pytest "$@"
