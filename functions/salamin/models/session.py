@@ -139,10 +139,13 @@ class ExpertSession(StoredModel):
     scheduledDate: datetime
     """Start instant (UTC)."""
     endDate: datetime
+    blockedUntil: datetime
+    """`endDate` + the expert's buffer: what later bookings must not overlap."""
     duration: int
     timeZone: str
     """The expert's IANA zone: `localDate`/`localStartTime` are wall-clock there."""
     localDate: str
+    localWeek: str
     localStartTime: str
     status: SessionStatus
     price: MinorUnits
@@ -163,6 +166,10 @@ class ExpertSession(StoredModel):
     cancelledAt: datetime | None = None
     cancelledBy: CancelledBy | None = None
     cancellationReason: str | None = None
+    refundPercentage: int | None = None
+    lastPaymentError: str | None = None
+    expiredBy: str | None = None
+    rescheduledAt: datetime | None = None
     refundedAmount: MinorUnits = 0
     """Sum of refunds decided so far (the ledger's refund entries add up to this)."""
     refund: RefundRecord | None = None
