@@ -99,7 +99,10 @@ def measure(
     if audio is not None:
         check_extension(audio, field="audio", allowed=AUDIO_EXTENSIONS | VIDEO_EXTENSIONS)
     if video is not None:
+        from salamin.analysis.media.video import probe
+
         check_extension(video, field="video", allowed=VIDEO_EXTENSIONS)
+        probe(video, field_name="video")
 
     stages = _Stages(progress)
     audio_span = 0.7 if video is not None else 1.0

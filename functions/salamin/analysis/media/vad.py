@@ -62,8 +62,9 @@ def segments_from_probabilities(
     min_speech_s: float = MIN_SPEECH_S,
 ) -> list[Segment]:
     """Hysteresis segmentation (see module docstring). Pure: unit-testable on made-up lists."""
-    segments: list[Segment] = []
+    spans: list[tuple[int, int]] = []
     min_silence_frames = max(1, round(min_silence_s / frame_s))
+    min_speech_frames = max(1, round(min_speech_s / frame_s))
     in_speech = False
     start = 0
     quiet_from: int | None = None
@@ -80,12 +81,12 @@ def segments_from_probabilities(
             if quiet_from is None:
                 quiet_from = i
             if i - quiet_from + 1 >= min_silence_frames:
-                segments.append(Segment(start * frame_s, quiet_from * frame_s))
+                spans.append((start, quiet_from))
                 in_speech, quiet_from = False, None
     if in_speech:
         end = quiet_from if quiet_from is not None else n
-        segments.append(Segment(start * frame_s, end * frame_s))
-    return [s for s in segments if s.duration >= min_speech_s]
+        spans.append((start, end))
+    return [Segment(a * frame_s, b * frame_s) for a, b in spans if b - a >= min_speech_frames]
 
 
 def detect_speech(

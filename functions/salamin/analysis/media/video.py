@@ -101,6 +101,14 @@ def is_centred(face: Box, *, width: int, height: int) -> bool:
     return abs(cx / width - 0.5) <= CENTRE_DX and abs(cy / height - 0.5) <= CENTRE_DY
 
 
+def probe(path: Path, *, field_name: str = "video") -> None:
+    """Fail fast, before any audio work, if the file is unreadable or has no video track."""
+    container = open_container(path, field=field_name)
+    with container:
+        if not container.streams.video:
+            raise UnsupportedMedia.at(field_name, "the file has no video track")
+
+
 def _frames(path: Path, *, field_name: str) -> Iterator[tuple[float, float, Any]]:
     """(time, duration-hint, grey ndarray) for frames sampled at SAMPLE_FPS."""
     import av
