@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from firebase_functions import https_fn, options
+from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions.params import SecretParam
 from salamin.api import _callable as callable_
+from salamin.api import booking as booking_api
 from salamin.api import onboarding
 from salamin.core import firebase
 
@@ -54,3 +56,74 @@ def listPendingApplications(req: https_fn.CallableRequest[Any]) -> Any:
         onboarding.list_pending_applications,
         name="listPendingApplications",
     )
+
+
+# --- Booking and payments (spec §1.3) -----------------------------------------------------------
+STRIPE_SECRET_KEY = SecretParam("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = SecretParam("STRIPE_WEBHOOK_SECRET")
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def createBookingRequest(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "createBookingRequest", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def confirmPayment(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "confirmPayment", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def cancelSession(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "cancelSession", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def rescheduleSession(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "rescheduleSession", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def markSessionCompleted(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "markSessionCompleted", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def reportNoShow(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "reportNoShow", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def submitSessionFeedback(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "submitSessionFeedback", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def createPayoutAccount(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "createPayoutAccount", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def createPayoutOnboardingLink(req: https_fn.CallableRequest[Any]) -> Any:
+    return booking_api.call(req, "createPayoutOnboardingLink", stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_request(secrets=[STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET])
+def stripeWebhook(req: https_fn.Request) -> https_fn.Response:
+    return booking_api.stripe_webhook(
+        req, stripe_key=STRIPE_SECRET_KEY.value, webhook_secret=STRIPE_WEBHOOK_SECRET.value
+    )
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=30),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=20),
+    secrets=[STRIPE_SECRET_KEY],
+)
+def expireHold(req: tasks_fn.CallableRequest[Any]) -> Any:
+    return booking_api.expire_hold_task(req.data, stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@scheduler_fn.on_schedule(schedule="every 5 minutes", secrets=[STRIPE_SECRET_KEY])
+def sweepExpiredHolds(event: scheduler_fn.ScheduledEvent) -> None:
+    booking_api.sweep(stripe_key=STRIPE_SECRET_KEY.value)
