@@ -10,8 +10,8 @@ from typing import Any
 from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
 from firebase_functions.params import SecretParam
 from salamin.api import _callable as callable_
+from salamin.api import analysis, onboarding
 from salamin.api import booking as booking_api
-from salamin.api import onboarding
 from salamin.core import firebase
 
 firebase.app()  # the SDK verifies callers' ID tokens against the default app
@@ -127,3 +127,29 @@ def expireHold(req: tasks_fn.CallableRequest[Any]) -> Any:
 @scheduler_fn.on_schedule(schedule="every 5 minutes", secrets=[STRIPE_SECRET_KEY])
 def sweepExpiredHolds(event: scheduler_fn.ScheduledEvent) -> None:
     booking_api.sweep(stripe_key=STRIPE_SECRET_KEY.value)
+
+
+GEMINI_API_KEY = SecretParam("GEMINI_API_KEY")
+
+
+@https_fn.on_call()
+def analyzeVideoSession(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req,
+        analysis.AnalyzeVideoSessionRequest,
+        analysis.analyze_video_session,
+        name="analyzeVideoSession",
+    )
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(
+        max_attempts=analysis.MAX_ATTEMPTS, min_backoff_seconds=analysis.MIN_BACKOFF_S
+    ),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=analysis.MAX_CONCURRENT_JOBS),
+    memory=options.MemoryOption.GB_2,
+    timeout_sec=analysis.WORKER_TIMEOUT_S,
+    secrets=[GEMINI_API_KEY],
+)
+def runAdvancedAnalysis(req: tasks_fn.CallableRequest[Any]) -> None:
+    analysis.run_advanced_analysis(req.data)
