@@ -13,6 +13,8 @@ pauses, astronaut-photo video). Figures, per case and overall:
   0.3 s each side, contains the detected start. One-to-one, greedy in time order.
 * Pause F1: a detected pause matches a scripted one when both its start and end are within
   `PAUSE_TOL_S` (0.25 s). Mean boundary error is reported for matched pauses.
+* Pause sentence-end agreement: share of matched pauses whose "after a sentence end" flag
+  (which decides strategic vs hesitation) agrees with the script's punctuation.
 * Face-presence accuracy: per second wholly inside one video segment and not dark,
   pipeline `present` vs scripted face (centred or off-centre).
 * RTF: processing seconds / media seconds, with the speech model already loaded (its one-off
@@ -94,7 +96,7 @@ def run(out_dir: Path, names: list[str]) -> dict[str, Any]:
     load_s = time.perf_counter() - t0
     rows: list[dict[str, Any]] = []
     tot = {"ftp": 0, "fdet": 0, "fgt": 0, "ptp": 0, "pdet": 0, "pgt": 0, "face_ok": 0,
-           "face_n": 0, "audio_s": 0.0, "audio_proc": 0.0, "av_s": 0.0, "av_proc": 0.0}  # fmt: skip
+           "face_n": 0, "kind_ok": 0, "audio_s": 0.0, "audio_proc": 0.0, "av_s": 0.0, "av_proc": 0.0}  # fmt: skip
     errs_all: list[float] = []
     wpm_errs: list[float] = []
     for name in names:
@@ -123,6 +125,7 @@ def run(out_dir: Path, names: list[str]) -> dict[str, Any]:
         )
         row.update(pauseTP=ptp, pauseDetected=pnd, pauseScripted=png, pauseKindOk=kind_ok)
         errs_all += perr
+        tot["kind_ok"] += kind_ok
         row["rtfAudio"] = round(proc / truth["duration"], 4)
         for k, v in (("ftp", tp), ("fdet", nd), ("fgt", ng), ("ptp", ptp), ("pdet", pnd),
                      ("pgt", png)):  # fmt: skip
@@ -166,6 +169,7 @@ def run(out_dir: Path, names: list[str]) -> dict[str, Any]:
         "fillerRecall": _ratio(tot["ftp"], tot["fgt"]),
         "pausePrecision": _ratio(tot["ptp"], tot["pdet"]),
         "pauseRecall": _ratio(tot["ptp"], tot["pgt"]),
+        "pauseSentenceEndAgreement": _ratio(tot["kind_ok"], tot["ptp"]),
         "pauseBoundaryErrS": round(sum(errs_all) / len(errs_all), 3) if errs_all else None,
         "faceSecondAccuracy": _ratio(tot["face_ok"], tot["face_n"]),
         "rtfAudioOnly": _ratio(tot["audio_proc"], tot["audio_s"]),
