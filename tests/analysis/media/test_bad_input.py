@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from salamin.analysis.media import audio as audio_mod
-from salamin.analysis.media.errors import CorruptMedia, MediaTooLong, SilentMedia, UnsupportedMedia
+from salamin.analysis.media.errors import (
+    CorruptMedia,
+    MediaTooLong,
+    NoAudioTrack,
+    SilentMedia,
+    UnsupportedMedia,
+)
 from salamin.analysis.media.pipeline import measure
 from salamin.core.errors import InvalidArgument
 
@@ -138,5 +144,25 @@ def test_audio_file_without_an_audio_track_is_refused(tmp_path):
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
-    with pytest.raises(UnsupportedMedia, match="no audio track"):
+    with pytest.raises(NoAudioTrack, match="no audio track"):
         measure(audio_path=p)
+
+
+def test_video_without_sound_measures_the_picture_and_says_why_verbal_is_missing(tmp_path):
+    import av
+
+    p = tmp_path / "mute.mkv"
+    with av.open(str(p), "w", format="matroska") as out:
+        stream = out.add_stream("ffv1", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(15):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 120, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    m = measure(video_path=p)
+    assert m.audioSource == "none" and m.verbal is None
+    assert {a.metric: a.reason for a in m.absent}["verbal"] == "the video has no audio track"
+    assert m.nonVerbal is not None and m.nonVerbal.facePresence is not None
+    assert m.nonVerbal.facePresence.percentage == 0

@@ -15,6 +15,7 @@ from salamin.analysis.media.errors import (
     MAX_MEDIA_SECONDS,
     CorruptMedia,
     MediaTooLong,
+    NoAudioTrack,
     SilentMedia,
     UnsupportedMedia,
 )
@@ -78,7 +79,7 @@ def decode_audio(path: Path, *, field: str = "audio") -> DecodedAudio:
     chunks: list[np.ndarray] = []
     with container:
         if not container.streams.audio:
-            raise UnsupportedMedia.at(field, "the file has no audio track")
+            raise NoAudioTrack.at(field, "the file has no audio track")
         declared = container_duration(container)
         if declared is not None and declared > MAX_MEDIA_SECONDS:
             raise MediaTooLong.at(field, f"recording is over {MAX_MEDIA_SECONDS // 60} minutes")

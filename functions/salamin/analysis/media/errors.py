@@ -16,6 +16,10 @@ class UnsupportedMedia(InvalidArgument):
     """Unknown container/extension, or the file lacks the stream that was asked for."""
 
 
+class NoAudioTrack(UnsupportedMedia):
+    """A container without audio: fatal for an audio file, only drops verbal for a video."""
+
+
 class CorruptMedia(InvalidArgument):
     """The container or codec data cannot be decoded."""
 

@@ -120,14 +120,12 @@ def measure(
         decoded = decode_audio(audio, field="audio")
         source = "audio"
     elif video is not None:
-        from salamin.analysis.media.errors import UnsupportedMedia
+        from salamin.analysis.media.errors import NoAudioTrack
 
         try:
             decoded = decode_audio(video, field="video")
             source = "video"
-        except UnsupportedMedia as exc:
-            if "no audio track" not in exc.message:
-                raise
+        except NoAudioTrack:
             absent.append(Absence(metric="verbal", reason="the video has no audio track"))
     stages.done("decode")
 
