@@ -1,0 +1,328 @@
+"""Shared fixtures for the booking tests: an in-process Stripe double whose signed webhooks are
+recorded and applied on demand, the real StripeGateway pointed at it, a controllable clock, and
+bookable experts created through the payouts code (Connect account, onboarded, synced).
+
+Import the fixtures into a test module with `from tests.marketplace.booking_support import *`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import stripe
+from salamin.core import collections as col
+from salamin.core.caller import Caller
+from salamin.core.clock import FixedClock
+from salamin.gateways.stripe_gateway import StripeGateway
+from salamin.gateways.tasks import RecordingTasks
+from salamin.marketplace import booking, payments, payouts
+from salamin.marketplace.onboarding import private_expert_document, public_expert_document
+from salamin.models.expert import ExpertProfile
+from salamin.models.session import BookingRequest, BookingResult, ExpertSession
+
+from scripts.doubles.stripe_double import StripeDouble
+from tests.support.factories import application_data
+
+SECRET_KEY = "sk_test_booking_tests"
+WEBHOOK_SECRET = "whsec_booking_tests"
+NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # Monday 08:00 in London (GMT)
+"""Bookings in these tests are on Wednesday 2026-11-04, 48 h and more ahead."""
+DAY = "2026-11-04"
+EXPERT = "expert-ada"
+USER = Caller(uid="user-1", email="candidate1@example.com")
+USER2 = Caller(uid="user-2", email="candidate2@example.com")
+
+
+class WebhookSink:
+    """Receives the double's signed webhook POSTs and keeps the raw bytes and signature."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, str]] = []
+        self.applied = 0
+        self._lock = threading.Lock()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with sink._lock:
+                    sink.received.append((raw, self.headers.get("Stripe-Signature") or ""))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/stripeWebhook"
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def take(self) -> list[tuple[bytes, str]]:
+        with self._lock:
+            new = self.received[self.applied :]
+            self.applied = len(self.received)
+        return new
+
+    def reset(self) -> None:
+        with self._lock:
+            self.received.clear()
+            self.applied = 0
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="session")
+def _double_and_sink() -> Iterator[tuple[StripeDouble, WebhookSink]]:
+    sink = WebhookSink()
+    double = StripeDouble(port=0, webhook_url=sink.url, webhook_secret=WEBHOOK_SECRET)
+    double.start()
+    yield double, sink
+    double.stop()
+    sink.stop()
+
+
+@pytest.fixture
+def double(_double_and_sink: tuple[StripeDouble, WebhookSink]) -> StripeDouble:
+    d, sink = _double_and_sink
+    d.reset()
+    d.configure_webhook(sink.url, WEBHOOK_SECRET)
+    sink.reset()
+    return d
+
+
+@pytest.fixture
+def sink(_double_and_sink: tuple[StripeDouble, WebhookSink], double: StripeDouble) -> WebhookSink:
+    return _double_and_sink[1]
+
+
+@pytest.fixture
+def gateway(double: StripeDouble) -> StripeGateway:
+    return StripeGateway(
+        SECRET_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        api_base=double.url,
+        timeout=1.5,
+        max_network_retries=0,
+    )
+
+
+@pytest.fixture
+def browser(double: StripeDouble) -> stripe.StripeClient:
+    """What the candidate's browser does with the client secret (Stripe.js), as a client."""
+    return stripe.StripeClient(SECRET_KEY, base_addresses={"api": double.url})
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def tasks() -> RecordingTasks:
+    return RecordingTasks()
+
+
+@dataclass
+class World:
+    """Everything a booking test touches, with helpers for the common steps."""
+
+    db: Any
+    double: StripeDouble
+    sink: WebhookSink
+    gateway: StripeGateway
+    browser: stripe.StripeClient
+    clock: FixedClock
+    tasks: RecordingTasks
+    outcomes: list[payments.Outcome] = field(default_factory=list)
+
+    def book(
+        self,
+        caller: Caller = USER,
+        *,
+        start: str = "10:00",
+        date: str = DAY,
+        duration: int = 60,
+        expert_id: str = EXPERT,
+    ) -> BookingResult:
+        request = BookingRequest(
+            expertId=expert_id,
+            sessionType="mock_interview",
+            date=date,
+            startTime=start,
+            duration=duration,
+        )
+        return booking.create_booking_request(
+            self.db,
+            caller=caller,
+            request=request,
+            clock=self.clock,
+            payments=self.gateway,
+            tasks=self.tasks,
+        )
+
+    def pay(self, result: BookingResult, card: str = "pm_card_visa") -> None:
+        """Confirm the PaymentIntent as Stripe.js would; declines are swallowed like a UI."""
+        try:
+            self.browser.v1.payment_intents.confirm(
+                result.paymentIntentId, params={"payment_method": card}
+            )
+        except stripe.CardError:
+            pass
+
+    def deliver(self) -> list[payments.Outcome]:
+        """Apply every webhook the double has sent since the last call, in arrival order."""
+        assert self.double.wait_for_deliveries(5.0)
+        outcomes = []
+        for raw, signature in self.sink.take():
+            event = self.gateway.parse_webhook(raw, signature)
+            outcomes.append(
+                payments.handle_event(
+                    self.db, event=event, clock=self.clock, payments=self.gateway, tasks=self.tasks
+                )
+            )
+        self.outcomes += outcomes
+        return outcomes
+
+    def session(self, session_id: str) -> ExpertSession:
+        snap = self.db.collection(col.EXPERT_SESSIONS).document(session_id).get()
+        assert snap.exists, session_id
+        return ExpertSession.model_validate(snap.to_dict())
+
+    def exists(self, path: str) -> bool:
+        return bool(self.db.document(path).get().exists)
+
+    def calendar(self, expert_id: str = EXPERT) -> Any:
+        return self.db.collection(col.EXPERT_CALENDARS).document(expert_id)
+
+    def expert(self, expert_id: str = EXPERT) -> dict[str, Any]:
+        return self.db.collection(col.EXPERTS).document(expert_id).get().to_dict() or {}
+
+    def mails(self) -> dict[str, dict[str, Any]]:
+        return {s.id: s.to_dict() or {} for s in self.db.collection(col.MAIL).stream()}
+
+    def ledger(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        lines = [s.to_dict() or {} for s in self.db.collection(col.EXPERT_TRANSACTIONS).stream()]
+        return [x for x in lines if session_id in (None, x["sessionId"])]
+
+    def count(self, kind: str, key: str, expert_id: str = EXPERT) -> int:
+        snap = self.calendar(expert_id).collection(kind).document(key).get()
+        return int((snap.to_dict() or {}).get("count", 0))
+
+    def locks(self, expert_id: str = EXPERT) -> dict[str, dict[str, Any]]:
+        return {
+            s.id: s.to_dict() or {} for s in self.calendar(expert_id).collection("locks").stream()
+        }
+
+    def book_and_pay(self, caller: Caller = USER, **kwargs: Any) -> str:
+        result = self.book(caller, **kwargs)
+        self.pay(result)
+        self.deliver()
+        return result.sessionId
+
+
+def make_expert(
+    db: Any,
+    double: StripeDouble,
+    gateway: StripeGateway,
+    *,
+    expert_id: str = EXPERT,
+    time_zone: str = "Europe/London",
+    onboard: bool = True,
+    first_time_discount: dict[str, int] | None = None,
+    bulk: list[dict[str, int]] | None = None,
+    per_day: int = 8,
+    per_week: int = 40,
+    email: str = "ada@example.com",
+) -> dict[str, Any]:
+    """An active expert as activation leaves it, with a Connect account made by payouts.py."""
+    data = application_data()
+    data["personalInfo"].update(timeZone=time_zone, email=email)
+    data["availability"].update(
+        timeSlots=[
+            {
+                "dayOfWeek": d,
+                "startTime": "08:00",
+                "endTime": "20:00",
+                "sessionTypes": ["mock_interview"],
+            }
+            for d in range(7)
+        ],
+        workingDays=list(range(7)),
+        bufferTime=15,
+        maxSessionsPerDay=per_day,
+        maxSessionsPerWeek=per_week,
+        advanceBookingRequired=0,
+    )
+    pricing = data["pricing"]
+    pricing["sessionTypes"]["mock_interview"]["allowedDurations"] = [30, 45, 60, 90]
+    if first_time_discount:
+        pricing["firstTimeDiscount"] = first_time_discount
+    if bulk:
+        pricing["bulkDiscounts"] = bulk
+    profile = ExpertProfile(
+        expertId=expert_id,
+        status="active",
+        joinedAt=NOW - timedelta(days=100),
+        lastActiveAt=NOW,
+        **data,
+    )
+    ref = db.collection(col.EXPERTS).document(expert_id)
+    ref.set(public_expert_document(profile))
+    ref.collection(col.EXPERT_PRIVATE).document(col.EXPERT_PRIVATE_CONTACT).set(
+        private_expert_document(profile)
+    )
+    db.collection(col.EXPERT_CALENDARS).document(expert_id).set(
+        {"expertId": expert_id, "timeZone": time_zone, "lastUpdated": NOW}
+    )
+    status = payouts.ensure_payout_account(db, gateway, expert_id=expert_id)
+    if onboard:
+        double.onboard_account(status.stripeAccountId)
+        payouts.ensure_payout_account(db, gateway, expert_id=expert_id)
+    return ref.get().to_dict() or {}
+
+
+@pytest.fixture
+def world(
+    db: Any,
+    double: StripeDouble,
+    sink: WebhookSink,
+    gateway: StripeGateway,
+    browser: stripe.StripeClient,
+    clock: FixedClock,
+    tasks: RecordingTasks,
+) -> World:
+    make_expert(db, double, gateway)
+    double.wait_for_deliveries(5.0)
+    sink.take()  # the account.updated of onboarding is not what these tests look at
+    return World(db, double, sink, gateway, browser, clock, tasks)
+
+
+__all__ = [
+    "DAY",
+    "EXPERT",
+    "NOW",
+    "USER",
+    "USER2",
+    "World",
+    "_double_and_sink",
+    "browser",
+    "clock",
+    "double",
+    "gateway",
+    "make_expert",
+    "sink",
+    "tasks",
+    "world",
+]
