@@ -7,6 +7,7 @@ Import the fixtures into a test module with `from tests.marketplace.booking_supp
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -174,12 +175,10 @@ class World:
 
     def pay(self, result: BookingResult, card: str = "pm_card_visa") -> None:
         """Confirm the PaymentIntent as Stripe.js would; declines are swallowed like a UI."""
-        try:
+        with contextlib.suppress(stripe.CardError):
             self.browser.v1.payment_intents.confirm(
                 result.paymentIntentId, params={"payment_method": card}
             )
-        except stripe.CardError:
-            pass
 
     def deliver(self) -> list[payments.Outcome]:
         """Apply every webhook the double has sent since the last call, in arrival order."""
