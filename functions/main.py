@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from firebase_functions import https_fn, options, scheduler_fn, tasks_fn
+from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, tasks_fn
 from firebase_functions.params import SecretParam
 from salamin.api import _callable as callable_
-from salamin.api import analysis, onboarding
+from salamin.api import analysis, discovery, onboarding
 from salamin.api import booking as booking_api
 from salamin.core import firebase
 
@@ -153,3 +153,35 @@ def analyzeVideoSession(req: https_fn.CallableRequest[Any]) -> Any:
 )
 def runAdvancedAnalysis(req: tasks_fn.CallableRequest[Any]) -> None:
     analysis.run_advanced_analysis(req.data)
+
+
+# --- Discovery (spec §1.2) ------------------------------------------------------------------
+
+
+@https_fn.on_call()
+def searchExperts(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, discovery.SearchExpertsRequest, discovery.search_experts, name="searchExperts"
+    )
+
+
+@https_fn.on_call()
+def getAvailableSlots(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req,
+        discovery.GetAvailableSlotsRequest,
+        discovery.get_available_slots,
+        name="getAvailableSlots",
+    )
+
+
+@firestore_fn.on_document_written(document="experts/{expertId}")
+def syncExpertSearchFields(
+    event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
+) -> None:
+    discovery.sync_expert_search(event.params["expertId"])
+
+
+@scheduler_fn.on_schedule(schedule="every day 03:00")
+def refreshExpertSearchActivity(event: scheduler_fn.ScheduledEvent) -> None:
+    discovery.refresh_search_activity()
