@@ -301,7 +301,10 @@ def sync_expert(db: firestore.Client, *, expert_id: str, clock: Clock) -> str:
         if not snap.exists:
             return "missing"
         data = snap.to_dict() or {}
-        fields = search_fields(data, now=clock.now())
+        try:
+            fields = search_fields(data, now=clock.now())
+        except (KeyError, TypeError, ValueError):
+            return "invalid"  # not a well-formed expert body: nothing searchable to index
         if _same(fields, data.get(SEARCH_FIELD)):
             return "unchanged"
         try:
@@ -310,6 +313,8 @@ def sync_expert(db: firestore.Client, *, expert_id: str, clock: Clock) -> str:
                 option=db.write_option(last_update_time=snap.update_time),
             )
             return "written"
+        except gexc.NotFound:
+            return "missing"
         except (gexc.FailedPrecondition, gexc.Conflict, gexc.Aborted):
             continue
     return "contended"
