@@ -177,3 +177,61 @@ def busy_doc(
 
 def put_busy(db: Any, expert_id: str, body: dict[str, Any]) -> None:
     av.busy_collection(db, expert_id).document(body["sessionId"]).set(body)
+
+
+ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Tokyo")
+KINDS = ("behavioral", "technical", "case_study", "system_design", "product", "leadership")
+TYPES = ("mock_interview", "resume_review", "career_coaching", "salary_negotiation")
+
+
+def catalogue(count: int, *, seed: int = 7, now: datetime = NOW) -> list[dict[str, Any]]:
+    """`count` varied, valid expert bodies with deliberate ties (ratings, years, prices)."""
+    import random
+
+    rng = random.Random(seed)
+    experts = []
+    for i in range(count):
+        kinds = rng.sample(KINDS, rng.randint(1, 2))
+        types = rng.sample(TYPES, rng.randint(1, 3))
+        days = sorted(rng.sample(range(7), rng.randint(2, 5)))
+        start = rng.choice(["07:00", "09:00", "13:00", "18:00"])
+        end = {"07:00": "10:00", "09:00": "12:00", "13:00": "17:00", "18:00": "21:00"}[start]
+        experts.append(
+            expert_doc(
+                f"exp-{i:03d}",
+                time_zone=rng.choice(ZONES),
+                windows=[window(d, start, end, *types) for d in days],
+                working_days=days,
+                specialties=[specialty(k, *types) for k in kinds],
+                pricing={t: price(rng.choice([6000, 9000, 12000, 15000]), 60) for t in types},
+                rating=rng.choice([3.5, 4.0, 4.5, 4.8, 5.0]),
+                ratings=rng.choice([0, 5, 20]),
+                sessions=rng.choice([0, 4, 40, 120]),
+                response=rng.choice([1.0, 5.0, 20.0]),
+                years=rng.choice([2, 5, 8, 12]),
+                last_active=now - timedelta(days=rng.choice([1, 10, 45])),
+                first=rng.choice(["Ana", "José", "Li", "Zoë", "Omar"]),
+                last=rng.choice(["García", "Smith", "Chen", "Müller"]),
+                role=rng.choice(["Staff Engineer", "Product Manager", "Consultant", "Recruiter"]),
+                company=rng.choice(["Google", "Stripe", "McKinsey", "Nubank", ""]),
+                previous_companies=rng.sample(["Google", "Meta", "Bain", "Shopify"], 1),
+                bio=rng.choice(["Ex-FAANG interviewer.", "Loves système design.", "Career coach."]),
+                industries=rng.sample(["fintech", "health", "retail", "consulting"], 2),
+                company_types=rng.sample(["startup", "big-tech", "consulting"], 1),
+                languages=rng.sample(["en", "es", "de", "hi"], rng.randint(1, 2)),
+                vacation=rng.random() < 0.05,
+                status="active" if rng.random() > 0.05 else "inactive",
+                now=now,
+            )
+        )
+    return experts
+
+
+def put_many(db: Any, experts: list[dict[str, Any]], *, now: datetime = NOW) -> None:
+    batch = db.batch()
+    for n, data in enumerate(experts, 1):
+        batch.set(db.collection(col.EXPERTS).document(data["expertId"]), indexed(data, now=now))
+        if n % 400 == 0:
+            batch.commit()
+            batch = db.batch()
+    batch.commit()

@@ -101,13 +101,17 @@ def query_token(word: str) -> str:
 # --- availability blocks ---------------------------------------------------------------------
 
 
+OFFSET_YEARS = range(2020, 2041)
+
+
 @lru_cache(maxsize=512)
-def _offsets(time_zone: str, year: int) -> tuple[int, ...]:
-    """Every UTC offset (minutes) `time_zone` uses in `year` and the next: DST makes two."""
+def _offsets(time_zone: str) -> tuple[int, ...]:
+    """Every UTC offset (minutes) `time_zone` uses over OFFSET_YEARS: DST makes two. Not tied to
+    "now", so the fields are a pure function of the document (the trigger never fights tests)."""
     tz = ZoneInfo(time_zone)
     seen: set[int] = set()
-    day = date(year, 1, 1)
-    while day.year <= year + 1:
+    day = date(OFFSET_YEARS.start, 1, 1)
+    while day.year < OFFSET_YEARS.stop:
         for hour in (0, 12):
             moment = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
             offset = moment.astimezone(tz).utcoffset() or timedelta()
@@ -136,12 +140,12 @@ def week_minute(moment: datetime) -> int:
     return ((utc.weekday() + 1) % 7) * 1440 + utc.hour * 60 + utc.minute
 
 
-def availability_blocks(availability: dict[str, Any], time_zone: str, *, year: int) -> list[int]:
-    """The UTC week blocks the expert's weekly hours can fall in, under any of the zone's offsets
-    this year or next (a superset: the exact check runs on the fetched document)."""
+def availability_blocks(availability: dict[str, Any], time_zone: str) -> list[int]:
+    """The UTC week blocks the expert's weekly hours can fall in, under any offset the zone uses
+    (a superset: the exact check runs on the fetched document)."""
     working = set(availability.get("workingDays") or [])
     blocks: set[int] = set()
-    for offset in _offsets(time_zone, year):
+    for offset in _offsets(time_zone):
         for window in availability.get("timeSlots") or []:
             dow = window["dayOfWeek"]
             if dow not in working:
@@ -227,7 +231,7 @@ def search_fields(data: dict[str, Any], *, now: datetime) -> dict[str, Any]:
 
     facets = [f"{g}:{v}" for g in PAIR_GROUPS for v in groups[g]]
     facets.append(f"currency:{currency}")
-    facets.extend(f"avail:{b}" for b in availability_blocks(availability, time_zone, year=now.year))
+    facets.extend(f"avail:{b}" for b in availability_blocks(availability, time_zone))
 
     companies = [professional.get("currentCompany") or ""]
     companies += [r.get("company") or "" for r in professional.get("previousRoles") or []]
@@ -289,11 +293,28 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def sync_expert(db: firestore.Client, *, expert_id: str, clock: Clock) -> str:
+def _keep_activity(fields: dict[str, Any], old: Any) -> None:
+    """Reuse the stored activity points while `lastActiveAt` is unchanged: moving them with time
+    is `refresh_decayed`'s job, so the trigger and the refresh never undo each other."""
+    if not isinstance(old, dict) or "activityPoints" not in old:
+        return
+    if not _same(old.get("lastActiveAt"), fields["lastActiveAt"]):
+        return
+    points = int(old.get("activityPoints") or 0)
+    fields["activityPoints"] = points
+    fields["activityPointsUntil"] = old.get("activityPointsUntil")
+    fields["relevanceKey"] = fields["relevanceBase"] + points
+
+
+def sync_expert(
+    db: firestore.Client, *, expert_id: str, clock: Clock, refresh_activity: bool = False
+) -> str:
     """Bring `experts/{expert_id}.search` in line with the document. Idempotent.
 
     The write is conditional on the document's update time: if someone wrote in between, that
-    write fires the trigger again, which recomputes from the newer body. Returns what happened.
+    write fires the trigger again, which recomputes from the newer body. Activity points are
+    recomputed only when `lastActiveAt` changed or `refresh_activity` is set. Returns what
+    happened.
     """
     ref = db.collection(col.EXPERTS).document(expert_id)
     for _ in range(3):
@@ -305,6 +326,8 @@ def sync_expert(db: firestore.Client, *, expert_id: str, clock: Clock) -> str:
             fields = search_fields(data, now=clock.now())
         except (KeyError, TypeError, ValueError):
             return "invalid"  # not a well-formed expert body: nothing searchable to index
+        if not refresh_activity:
+            _keep_activity(fields, data.get(SEARCH_FIELD))
         if _same(fields, data.get(SEARCH_FIELD)):
             return "unchanged"
         try:
@@ -335,6 +358,6 @@ def refresh_decayed(db: firestore.Client, *, clock: Clock, limit: int = 500) -> 
     )
     written = 0
     for snap in query.stream():
-        if sync_expert(db, expert_id=snap.id, clock=clock) == "written":
+        if sync_expert(db, expert_id=snap.id, clock=clock, refresh_activity=True) == "written":
             written += 1
     return written
