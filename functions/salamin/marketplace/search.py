@@ -303,7 +303,7 @@ class Plan:
     """The array filter the main query uses: (field, operator, values), or none."""
 
     field: str | None = None
-    op: str = "array-contains-any"
+    op: str = "array_contains_any"
     values: tuple[str, ...] = ()
     description: str = "active experts"
 
@@ -330,7 +330,7 @@ def choose_plan(criteria: Criteria) -> Plan:
         options.append(
             (
                 0.02 if len(word) >= 3 else 0.1,
-                Plan(f"{S}tokens", "array-contains", (idx.query_token(word),), f"text '{word}'"),
+                Plan(f"{S}tokens", "array_contains", (idx.query_token(word),), f"text '{word}'"),
             )
         )
     groups = criteria.facet_groups()
@@ -338,7 +338,7 @@ def choose_plan(criteria: Criteria) -> Plan:
         options.append(
             (
                 _group_selectivity(g, values),
-                Plan(f"{S}facets", "array-contains-any", tuple(f"{g}:{v}" for v in values), g),
+                Plan(f"{S}facets", "array_contains_any", tuple(f"{g}:{v}" for v in values), g),
             )
         )
     names = [g for g in idx.PAIR_GROUPS if g in groups]
@@ -350,7 +350,7 @@ def choose_plan(criteria: Criteria) -> Plan:
             tokens.append(idx.overflow_token(g, h))
             sel = _group_selectivity(g, groups[g]) * _group_selectivity(h, groups[h])
             options.append(
-                (sel, Plan(f"{S}pairs", "array-contains-any", tuple(tokens), f"{g}+{h}"))
+                (sel, Plan(f"{S}pairs", "array_contains_any", tuple(tokens), f"{g}+{h}"))
             )
     if criteria.has_availability:
         blocks = avail_blocks(criteria)
@@ -360,7 +360,7 @@ def choose_plan(criteria: Criteria) -> Plan:
                     min(1.0, 0.05 * len(blocks) + 0.1),
                     Plan(
                         f"{S}facets",
-                        "array-contains-any",
+                        "array_contains_any",
                         tuple(f"avail:{b}" for b in blocks),
                         "availability",
                     ),
@@ -371,7 +371,7 @@ def choose_plan(criteria: Criteria) -> Plan:
             (
                 0.9,
                 Plan(
-                    f"{S}facets", "array-contains", (f"currency:{criteria.currency}",), "currency"
+                    f"{S}facets", "array_contains", (f"currency:{criteria.currency}",), "currency"
                 ),
             )
         )
@@ -686,7 +686,7 @@ class _Search:
                 filter=firestore.FieldFilter(
                     plan.field,
                     plan.op,
-                    list(plan.values) if plan.op == "array-contains-any" else plan.values[0],
+                    list(plan.values) if plan.op == "array_contains_any" else plan.values[0],
                 )
             )
         for path, op, value in _range_filters(self.sort_by, self.criteria):
@@ -695,7 +695,7 @@ class _Search:
         if self.relevance and self.personal.target_companies:
             company = self.base_query().where(
                 filter=firestore.FieldFilter(
-                    f"{S}companies", "array-contains-any", sorted(self.personal.target_companies)
+                    f"{S}companies", "array_contains_any", sorted(self.personal.target_companies)
                 )
             )
             specs.append(("company", self.ordered(company), high + ranking.TARGET_COMPANY))
@@ -714,7 +714,10 @@ class _Search:
             return False
         if doc_id in self.personal.past_expert_ids:
             return True
-        return bool(stream == "main" and self.personal.target_companies.intersection(search.get("companies") or ()))
+        return bool(
+            stream == "main"
+            and self.personal.target_companies.intersection(search.get("companies") or ())
+        )
 
     def consider(self, stream: str, snap: firestore.DocumentSnapshot) -> bool:
         data = snap.to_dict() or {}

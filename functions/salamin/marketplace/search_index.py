@@ -36,7 +36,7 @@ from google.cloud import firestore
 from salamin.core import collections as col
 from salamin.core.clock import Clock
 from salamin.marketplace import ranking
-from salamin.models.expert import SESSION_TYPES
+from salamin.models.expert import SESSION_TYPES, PublicExpert
 
 SEARCH_FIELD = "search"
 SCHEMA_VERSION = 1
@@ -323,9 +323,15 @@ def sync_expert(
             return "missing"
         data = snap.to_dict() or {}
         try:
+            PublicExpert.model_validate(data)
             fields = search_fields(data, now=clock.now())
-        except (KeyError, TypeError, ValueError):
-            return "invalid"  # not a well-formed expert body: nothing searchable to index
+        except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+            # Not a well-formed expert body: never searchable. Switch off a stale map, if any.
+            old = data.get(SEARCH_FIELD)
+            if isinstance(old, dict) and old.get("active"):
+                ref.update({f"{SEARCH_FIELD}.active": False})
+                return "deactivated"
+            return "invalid"
         if not refresh_activity:
             _keep_activity(fields, data.get(SEARCH_FIELD))
         if _same(fields, data.get(SEARCH_FIELD)):
