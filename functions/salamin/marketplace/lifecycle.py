@@ -78,7 +78,8 @@ def _refund_updates(
     key: str,
     now: datetime,
 ) -> tuple[dict[str, Any], int]:
-    """Session fields and the ledger line for a refund decided now; returns (updates, net)."""
+    """Session fields and the ledger line for a refund decided now; returns (updates, the
+    line's netAmount, which is negative)."""
     if amount <= 0:
         return {}, 0
     line = ledger.refund_line(
@@ -186,7 +187,7 @@ def cancel_session(
             counter = "expertCancellations" if cancelled_by == "expert" else "userCancellations"
             transaction.update(
                 performance.expert_ref(db, session.expertId),
-                performance.stats_update(expert, earnings=-net, counters={counter: 1}),
+                performance.stats_update(expert, earnings=net, counters={counter: 1}),
             )
             cancelled = session.model_copy(update={"inviteSequence": session.inviteSequence + 1})
             notifications.session_cancelled(
@@ -484,7 +485,7 @@ def report_no_show(
         counter = "expertNoShows" if absent == "expert" else "userNoShows"
         transaction.update(
             performance.expert_ref(db, session.expertId),
-            performance.stats_update(expert.to_dict() or {}, earnings=-net, counters={counter: 1}),
+            performance.stats_update(expert.to_dict() or {}, earnings=net, counters={counter: 1}),
         )
         transaction.update(ref, updates)
         if absent == "expert" and amount:
