@@ -1,0 +1,198 @@
+"""The booking journey through the Functions emulator, as the web client and Stripe drive it:
+search, slots, book (callable), pay (Stripe.js-like confirm against the Stripe double, which
+delivers the signed webhook to the `stripeWebhook` function), confirmed, complete, feedback.
+Plus the webhook's 400 on a forged signature, and the callables' error codes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+import stripe
+from salamin.core import collections as col
+from salamin.gateways.stripe_gateway import StripeGateway
+
+from scripts.stack import STRIPE_SECRET_KEY
+from tests.marketplace.booking_support import make_expert
+from tests.support.emulators import AuthEmulator, CallableError, call
+from tests.support.users import make_user
+
+
+class DoubleControl:
+    """The stack's Stripe double, over its HTTP test-control API."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        r = requests.post(f"{self.base}/_double/{path}", json=body or {}, timeout=30)
+        r.raise_for_status()
+        return r.json() if r.content else None
+
+    def reset(self) -> None:
+        self._post("reset")
+
+    def onboard_account(self, account_id: str) -> Any:
+        return self._post(f"accounts/{account_id}/onboard")
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> Any:
+        return self._post("deliveries/wait", {"timeout": timeout})
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        r = requests.get(f"{self.base}/_double/deliveries", timeout=10)
+        r.raise_for_status()
+        body = r.json()
+        return list(body.get("data", body) if isinstance(body, dict) else body)
+
+
+def _until(check: Callable[[], Any], *, timeout: float = 30.0, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def double(emulators: Any) -> DoubleControl:
+    control = DoubleControl(emulators.endpoints.stripe)
+    control.reset()
+    return control
+
+
+def test_search_book_pay_confirm_complete_feedback(emulators: Any, db: Any,
+                                                   double: DoubleControl) -> None:
+    ep = emulators.endpoints
+    auth = AuthEmulator(ep)
+    expert_user = make_user(auth, "ada@example.com")
+    candidate = make_user(auth, "cand@example.com")
+    stranger = make_user(auth, "other@example.com")
+    gateway = StripeGateway(STRIPE_SECRET_KEY, api_base=ep.stripe, max_network_retries=0)
+    make_expert(db, double, gateway, expert_id=expert_user.uid)  # type: ignore[arg-type]
+
+    # search: the expert shows up once the search-fields trigger has run
+    def found() -> Any:
+        page = call(ep, "searchExperts", {}, token=candidate.id_token)
+        return expert_user.uid in json.dumps(page["results"])
+
+    _until(found, what="the expert in search results")
+
+    slots = call(ep, "getAvailableSlots", {"expertId": expert_user.uid, "daysAhead": 3,
+                                           "sessionType": "mock_interview", "duration": 60},
+                 token=candidate.id_token)["slots"]
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    slot = next(s for s in slots if s["expertDate"] >= tomorrow)
+
+    booked = call(ep, "createBookingRequest",
+                  {"expertId": expert_user.uid, "sessionType": "mock_interview",
+                   "date": slot["expertDate"], "startTime": slot["expertStartTime"],
+                   "duration": 60, "specialRequests": "Focus on system design"},
+                  token=candidate.id_token)
+    session_id = booked["sessionId"]
+    assert booked["clientSecret"].startswith(booked["paymentIntentId"])
+    assert booked["amount"] == 12000 and booked["currency"] == "USD"
+    ref = db.collection(col.EXPERT_SESSIONS).document(session_id)
+    assert ref.get().get("status") == "pending"
+
+    # the same time again: typed error, nothing written
+    with pytest.raises(CallableError) as taken:
+        call(ep, "createBookingRequest",
+             {"expertId": expert_user.uid, "sessionType": "mock_interview",
+              "date": slot["expertDate"], "startTime": slot["expertStartTime"], "duration": 60},
+             token=stranger.id_token)
+    assert taken.value.code == "failed-precondition"
+
+    # the browser confirms the PaymentIntent; the double posts the signed webhook
+    browser = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": ep.stripe})
+    browser.v1.payment_intents.confirm(booked["paymentIntentId"],
+                                       params={"payment_method": "pm_card_visa"})
+    snap = _until(lambda: (s := ref.get()).get("status") == "confirmed" and s,
+                  what="the webhook to confirm the session")
+    session = snap.to_dict()
+    assert session["paymentStatus"] == "paid"
+    assert session["meetingLink"].startswith("https://meet.jit.si/Salamin-")
+    ledger = [s.to_dict() for s in db.collection(col.EXPERT_TRANSACTIONS).stream()]
+    assert [(x["grossAmount"], x["platformFee"], x["netAmount"]) for x in ledger] == [
+        (12000, 2400, 9600)]
+    assert db.collection(col.MAIL).document(f"{session_id}-confirmed-user").get().exists
+    event = db.collection(col.STRIPE_EVENTS).where("sessionId", "==", session_id).get()
+    assert [e.get("status") for e in event] == ["done"]
+
+    # confirmPayment (the spec's client call) agrees and changes nothing
+    again = call(ep, "confirmPayment", {"sessionId": session_id,
+                                        "paymentIntentId": booked["paymentIntentId"]},
+                 token=candidate.id_token)
+    assert again["status"] == "confirmed" and again["result"] == "already"
+
+    # a forged webhook is refused with 400 and writes nothing
+    before = len(list(db.collection(col.STRIPE_EVENTS).stream()))
+    forged = json.dumps({"id": "evt_forged", "type": "payment_intent.succeeded",
+                         "data": {"object": {"id": "pi_x", "metadata": {}}}})
+    r = requests.post(ep.function_url("stripeWebhook"), data=forged,
+                      headers={"Stripe-Signature": f"t={int(time.time())},v1=deadbeef",
+                               "Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == 400
+    assert len(list(db.collection(col.STRIPE_EVENTS).stream())) == before
+
+    # only the session's own parties act on it
+    with pytest.raises(CallableError) as denied:
+        call(ep, "cancelSession", {"sessionId": session_id, "cancelledBy": "user",
+                                   "reason": "x"}, token=stranger.id_token)
+    assert denied.value.code == "permission-denied"
+
+    # The Functions emulator runs on the real clock: let the session "take place" by moving it
+    # into the past, as if the day had come.
+    start = datetime.now(UTC) - timedelta(hours=2)
+    ref.update({"scheduledDate": start, "endDate": start + timedelta(hours=1)})
+    done = call(ep, "markSessionCompleted", {"sessionId": session_id, "sessionNotes": "Good"},
+                token=expert_user.id_token)
+    assert done["status"] == "completed"
+
+    rated = call(ep, "submitSessionFeedback",
+                 {"sessionId": session_id,
+                  "userFeedback": {"rating": 5, "feedback": "Great",
+                                   "categories": {"preparation": 5, "communication": 5,
+                                                  "expertise": 5, "helpfulness": 4},
+                                   "wouldRecommend": True}},
+                 token=candidate.id_token)
+    assert rated["feedback"]["userFeedback"]["rating"] == 5
+    call(ep, "submitSessionFeedback",
+         {"sessionId": session_id,
+          "expertFeedback": {"strengths": ["structure"], "overallAssessment": "Ready soon",
+                             "readinessLevel": "almost_ready"}},
+         token=expert_user.id_token)
+    perf = db.collection(col.EXPERTS).document(expert_user.uid).get().get("performance")
+    assert (perf["totalRatings"], perf["averageRating"], perf["completedSessions"]) == (1, 5.0, 1)
+    assert perf["totalEarnings"] == 9600
+
+
+def test_payout_onboarding_callables(emulators: Any, db: Any, double: DoubleControl) -> None:
+    ep = emulators.endpoints
+    auth = AuthEmulator(ep)
+    expert_user = make_user(auth, "grace@example.com")
+    candidate = make_user(auth, "cand2@example.com")
+    gateway = StripeGateway(STRIPE_SECRET_KEY, api_base=ep.stripe, max_network_retries=0)
+    make_expert(db, double, gateway, expert_id=expert_user.uid, onboard=False)  # type: ignore[arg-type]
+    with pytest.raises(CallableError) as not_expert:
+        call(ep, "createPayoutAccount", {}, token=candidate.id_token)
+    assert not_expert.value.code == "permission-denied"
+
+    link = call(ep, "createPayoutOnboardingLink",
+                {"returnUrl": "http://localhost:3000/payouts/done",
+                 "refreshUrl": "http://localhost:3000/payouts/retry"},
+                token=expert_user.id_token)
+    expert_ref = db.collection(col.EXPERTS).document(expert_user.uid)
+    assert expert_ref.get().get("payoutsEnabled") is False
+    # the expert completes Stripe's hosted onboarding; account.updated reaches the webhook
+    requests.get(link["url"], timeout=30, allow_redirects=False)
+    _until(lambda: expert_ref.get().get("payoutsEnabled") is True,
+           what="account.updated to mark the expert ready for payouts")
+    status = call(ep, "createPayoutAccount", {}, token=expert_user.id_token)
+    assert status["payoutsEnabled"] is True and status["stripeAccountId"].startswith("acct_")
