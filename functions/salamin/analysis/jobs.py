@@ -33,6 +33,7 @@ The media pipeline is imported only inside the worker, so importing this module 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 import traceback
@@ -194,6 +195,13 @@ class FirebaseAnalysisQueue:
             )
         except fb_exceptions.AlreadyExistsError:
             log("task.exists", queue=self._function, taskId=task_id)
+        except ValueError as exc:
+            # firebase-admin 7.7 strips a leading "/" from the emulator's answer, which the
+            # emulator only adds to names it generates; with our task id the name then fails
+            # to parse *after* the task was enqueued. Only that case is swallowed.
+            if not os.environ.get("CLOUD_TASKS_EMULATOR_HOST") or "resource name" not in str(exc):
+                raise
+            log("task.enqueued.emulator_name_quirk", queue=self._function, taskId=task_id)
 
 
 def task_id_for(session_id: str, attempt: int) -> str:
