@@ -162,15 +162,20 @@ def analyze_media_files(
     target_role: str | None = None,
     gemini: GeminiGateway | None = None,
     progress: Progress | None = None,
+    language: str | None = "en",
 ) -> AnalysisResult:
-    """Measure local media files and build the analysis. Raises the typed media errors."""
+    """Measure local media files and build the analysis. Raises the typed media errors.
+
+    `language` is the spoken language for the recogniser (None detects it)."""
     from salamin.analysis.media import pipeline
 
     def measure_progress(fraction: float, stage: str) -> None:
         if progress:
             progress(MEASURE_SHARE * fraction, stage)
 
-    measurement = pipeline.measure(audio_path, video_path, progress=measure_progress)
+    measurement = pipeline.measure(
+        audio_path, video_path, progress=measure_progress, language=language
+    )
     return build_analysis(
         measurement,
         questions=questions,
@@ -188,6 +193,7 @@ def analyze_local_files(
     target_role: str | None = None,
     gemini: GeminiGateway | None = None,
     progress: Progress | None = None,
+    language: str | None = "en",
 ) -> dict[str, Any]:
     """For scripts/analyze_media.py: the full analysis JSON (metrics, insights,
     recommendations, confidence, sources, raw measurements, transcript and evidence)."""
@@ -198,6 +204,7 @@ def analyze_local_files(
         target_role=target_role,
         gemini=gemini,
         progress=progress,
+        language=language,
     )
     return result.report()
 
