@@ -67,8 +67,9 @@ def double(emulators: Any) -> DoubleControl:
     return control
 
 
-def test_search_book_pay_confirm_complete_feedback(emulators: Any, db: Any,
-                                                   double: DoubleControl) -> None:
+def test_search_book_pay_confirm_complete_feedback(
+    emulators: Any, db: Any, double: DoubleControl
+) -> None:
     ep = emulators.endpoints
     auth = AuthEmulator(ep)
     expert_user = make_user(auth, "ada@example.com")
@@ -84,17 +85,33 @@ def test_search_book_pay_confirm_complete_feedback(emulators: Any, db: Any,
 
     _until(found, what="the expert in search results")
 
-    slots = call(ep, "getAvailableSlots", {"expertId": expert_user.uid, "daysAhead": 3,
-                                           "sessionType": "mock_interview", "duration": 60},
-                 token=candidate.id_token)["slots"]
+    slots = call(
+        ep,
+        "getAvailableSlots",
+        {
+            "expertId": expert_user.uid,
+            "daysAhead": 3,
+            "sessionType": "mock_interview",
+            "duration": 60,
+        },
+        token=candidate.id_token,
+    )["slots"]
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     slot = next(s for s in slots if s["expertDate"] >= tomorrow)
 
-    booked = call(ep, "createBookingRequest",
-                  {"expertId": expert_user.uid, "sessionType": "mock_interview",
-                   "date": slot["expertDate"], "startTime": slot["expertStartTime"],
-                   "duration": 60, "specialRequests": "Focus on system design"},
-                  token=candidate.id_token)
+    booked = call(
+        ep,
+        "createBookingRequest",
+        {
+            "expertId": expert_user.uid,
+            "sessionType": "mock_interview",
+            "date": slot["expertDate"],
+            "startTime": slot["expertStartTime"],
+            "duration": 60,
+            "specialRequests": "Focus on system design",
+        },
+        token=candidate.id_token,
+    )
     session_id = booked["sessionId"]
     assert booked["clientSecret"].startswith(booked["paymentIntentId"])
     assert booked["amount"] == 12000 and booked["currency"] == "USD"
@@ -103,71 +120,125 @@ def test_search_book_pay_confirm_complete_feedback(emulators: Any, db: Any,
 
     # the same time again: typed error, nothing written
     with pytest.raises(CallableError) as taken:
-        call(ep, "createBookingRequest",
-             {"expertId": expert_user.uid, "sessionType": "mock_interview",
-              "date": slot["expertDate"], "startTime": slot["expertStartTime"], "duration": 60},
-             token=stranger.id_token)
+        call(
+            ep,
+            "createBookingRequest",
+            {
+                "expertId": expert_user.uid,
+                "sessionType": "mock_interview",
+                "date": slot["expertDate"],
+                "startTime": slot["expertStartTime"],
+                "duration": 60,
+            },
+            token=stranger.id_token,
+        )
     assert taken.value.code == "failed-precondition"
 
     # the browser confirms the PaymentIntent; the double posts the signed webhook
     browser = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": ep.stripe})
-    browser.v1.payment_intents.confirm(booked["paymentIntentId"],
-                                       params={"payment_method": "pm_card_visa"})
-    snap = _until(lambda: (s := ref.get()).get("status") == "confirmed" and s,
-                  what="the webhook to confirm the session")
+    browser.v1.payment_intents.confirm(
+        booked["paymentIntentId"], params={"payment_method": "pm_card_visa"}
+    )
+    snap = _until(
+        lambda: (s := ref.get()).get("status") == "confirmed" and s,
+        what="the webhook to confirm the session",
+    )
     session = snap.to_dict()
     assert session["paymentStatus"] == "paid"
     assert session["meetingLink"].startswith("https://meet.jit.si/Salamin-")
     ledger = [s.to_dict() for s in db.collection(col.EXPERT_TRANSACTIONS).stream()]
     assert [(x["grossAmount"], x["platformFee"], x["netAmount"]) for x in ledger] == [
-        (12000, 2400, 9600)]
+        (12000, 2400, 9600)
+    ]
     assert db.collection(col.MAIL).document(f"{session_id}-confirmed-user").get().exists
     event = db.collection(col.STRIPE_EVENTS).where("sessionId", "==", session_id).get()
     assert [e.get("status") for e in event] == ["done"]
 
     # confirmPayment (the spec's client call) agrees and changes nothing
-    again = call(ep, "confirmPayment", {"sessionId": session_id,
-                                        "paymentIntentId": booked["paymentIntentId"]},
-                 token=candidate.id_token)
+    again = call(
+        ep,
+        "confirmPayment",
+        {"sessionId": session_id, "paymentIntentId": booked["paymentIntentId"]},
+        token=candidate.id_token,
+    )
     assert again["status"] == "confirmed" and again["result"] == "already"
 
     # a forged webhook is refused with 400 and writes nothing
     before = len(list(db.collection(col.STRIPE_EVENTS).stream()))
-    forged = json.dumps({"id": "evt_forged", "type": "payment_intent.succeeded",
-                         "data": {"object": {"id": "pi_x", "metadata": {}}}})
-    r = requests.post(ep.function_url("stripeWebhook"), data=forged,
-                      headers={"Stripe-Signature": f"t={int(time.time())},v1=deadbeef",
-                               "Content-Type": "application/json"}, timeout=30)
+    forged = json.dumps(
+        {
+            "id": "evt_forged",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_x", "metadata": {}}},
+        }
+    )
+    r = requests.post(
+        ep.function_url("stripeWebhook"),
+        data=forged,
+        headers={
+            "Stripe-Signature": f"t={int(time.time())},v1=deadbeef",
+            "Content-Type": "application/json",
+        },
+        timeout=30,
+    )
     assert r.status_code == 400
     assert len(list(db.collection(col.STRIPE_EVENTS).stream())) == before
 
     # only the session's own parties act on it
     with pytest.raises(CallableError) as denied:
-        call(ep, "cancelSession", {"sessionId": session_id, "cancelledBy": "user",
-                                   "reason": "x"}, token=stranger.id_token)
+        call(
+            ep,
+            "cancelSession",
+            {"sessionId": session_id, "cancelledBy": "user", "reason": "x"},
+            token=stranger.id_token,
+        )
     assert denied.value.code == "permission-denied"
 
     # The Functions emulator runs on the real clock: let the session "take place" by moving it
     # into the past, as if the day had come.
     start = datetime.now(UTC) - timedelta(hours=2)
     ref.update({"scheduledDate": start, "endDate": start + timedelta(hours=1)})
-    done = call(ep, "markSessionCompleted", {"sessionId": session_id, "sessionNotes": "Good"},
-                token=expert_user.id_token)
+    done = call(
+        ep,
+        "markSessionCompleted",
+        {"sessionId": session_id, "sessionNotes": "Good"},
+        token=expert_user.id_token,
+    )
     assert done["status"] == "completed"
 
-    rated = call(ep, "submitSessionFeedback",
-                 {"sessionId": session_id,
-                  "userFeedback": {"rating": 5, "feedback": "Great",
-                                   "categories": {"preparation": 5, "communication": 5,
-                                                  "expertise": 5, "helpfulness": 4},
-                                   "wouldRecommend": True}},
-                 token=candidate.id_token)
+    rated = call(
+        ep,
+        "submitSessionFeedback",
+        {
+            "sessionId": session_id,
+            "userFeedback": {
+                "rating": 5,
+                "feedback": "Great",
+                "categories": {
+                    "preparation": 5,
+                    "communication": 5,
+                    "expertise": 5,
+                    "helpfulness": 4,
+                },
+                "wouldRecommend": True,
+            },
+        },
+        token=candidate.id_token,
+    )
     assert rated["feedback"]["userFeedback"]["rating"] == 5
-    call(ep, "submitSessionFeedback",
-         {"sessionId": session_id,
-          "expertFeedback": {"strengths": ["structure"], "overallAssessment": "Ready soon",
-                             "readinessLevel": "almost_ready"}},
-         token=expert_user.id_token)
+    call(
+        ep,
+        "submitSessionFeedback",
+        {
+            "sessionId": session_id,
+            "expertFeedback": {
+                "strengths": ["structure"],
+                "overallAssessment": "Ready soon",
+                "readinessLevel": "almost_ready",
+            },
+        },
+        token=expert_user.id_token,
+    )
     perf = db.collection(col.EXPERTS).document(expert_user.uid).get().get("performance")
     assert (perf["totalRatings"], perf["averageRating"], perf["completedSessions"]) == (1, 5.0, 1)
     assert perf["totalEarnings"] == 9600
@@ -184,15 +255,73 @@ def test_payout_onboarding_callables(emulators: Any, db: Any, double: DoubleCont
         call(ep, "createPayoutAccount", {}, token=candidate.id_token)
     assert not_expert.value.code == "permission-denied"
 
-    link = call(ep, "createPayoutOnboardingLink",
-                {"returnUrl": "http://localhost:3000/payouts/done",
-                 "refreshUrl": "http://localhost:3000/payouts/retry"},
-                token=expert_user.id_token)
+    link = call(
+        ep,
+        "createPayoutOnboardingLink",
+        {
+            "returnUrl": "http://localhost:3000/payouts/done",
+            "refreshUrl": "http://localhost:3000/payouts/retry",
+        },
+        token=expert_user.id_token,
+    )
     expert_ref = db.collection(col.EXPERTS).document(expert_user.uid)
     assert expert_ref.get().get("payoutsEnabled") is False
     # the expert completes Stripe's hosted onboarding; account.updated reaches the webhook
     requests.get(link["url"], timeout=30, allow_redirects=False)
-    _until(lambda: expert_ref.get().get("payoutsEnabled") is True,
-           what="account.updated to mark the expert ready for payouts")
+    _until(
+        lambda: expert_ref.get().get("payoutsEnabled") is True,
+        what="account.updated to mark the expert ready for payouts",
+    )
     status = call(ep, "createPayoutAccount", {}, token=expert_user.id_token)
     assert status["payoutsEnabled"] is True and status["stripeAccountId"].startswith("acct_")
+
+
+def test_hold_expiry_runs_through_the_tasks_emulator(
+    emulators: Any, db: Any, double: DoubleControl
+) -> None:
+    """A real task on the `expireHold` queue releases a due hold (the emulator dispatches at
+    once, so the hold is made due first by moving its expiry into the past)."""
+    from salamin.core import firebase
+    from salamin.gateways.tasks import FirebaseTasks
+    from salamin.marketplace import holds
+
+    ep = emulators.endpoints
+    auth = AuthEmulator(ep)
+    expert_user = make_user(auth, "lin@example.com")
+    candidate = make_user(auth, "cand3@example.com")
+    gateway = StripeGateway(STRIPE_SECRET_KEY, api_base=ep.stripe, max_network_retries=0)
+    make_expert(db, double, gateway, expert_id=expert_user.uid)  # type: ignore[arg-type]
+    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    booked = call(
+        ep,
+        "createBookingRequest",
+        {
+            "request": {
+                "expertId": expert_user.uid,
+                "sessionType": "mock_interview",
+                "date": day,
+                "startTime": "10:00",
+                "duration": 60,
+            }
+        },
+        token=candidate.id_token,
+    )
+    session_id = booked["sessionId"]
+    ref = db.collection(col.EXPERT_SESSIONS).document(session_id)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    ref.update({"holdExpiresAt": past})
+    FirebaseTasks(firebase.app()).enqueue(
+        queue=holds.EXPIRY_QUEUE,
+        task_id=f"{session_id}-hold-retry",
+        payload={"sessionId": session_id},
+        schedule_time=past,
+    )
+    snap = _until(
+        lambda: (s := ref.get()).get("status") == "cancelled" and s,
+        what="the expireHold task to release the hold",
+    )
+    assert snap.get("expiredBy") == "task" and snap.get("cancellationReason") == "hold_expired"
+    calendar = db.collection(col.EXPERT_CALENDARS).document(expert_user.uid)
+    assert list(calendar.collection("locks").stream()) == []
+    intent = requests.get(f"{ep.stripe}/_double/objects/{booked['paymentIntentId']}", timeout=10)
+    assert intent.json()["status"] == "canceled"
