@@ -310,13 +310,24 @@ class Stack:
         self._write_pids()
 
     def stop(self) -> None:
+        """SIGTERM every group, then SIGKILL stragglers, including descendants that moved to a
+        process group of their own (the CLI starts the Firestore emulator's java that way)."""
+        family = {d for _, proc in self._procs for d in _descendants(proc.pid)}
         for _, proc in reversed(self._procs):
             _kill_group(proc.pid)
         for _, proc in self._procs:
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 _kill_group(proc.pid, sig=signal.SIGKILL)
+                proc.wait(timeout=5)
+        deadline = time.monotonic() + 5
+        while (alive := [pid for pid in family if _alive(pid)]) and time.monotonic() < deadline:
+            for pid in alive:
+                _kill(pid, signal.SIGTERM)
+            time.sleep(0.2)
+        for pid in family:
+            _kill(pid, signal.SIGKILL)
         self._procs.clear()
         (RUNTIME / "stack.pids").unlink(missing_ok=True)
 
@@ -396,6 +407,41 @@ def _request(method: str, url: str) -> None:
     req = urllib.request.Request(url, method=method)
     with urllib.request.urlopen(req, timeout=10) as resp:
         resp.read()
+
+
+def _descendants(root: int) -> set[int]:
+    """Every live process below `root`, from /proc (no psutil needed)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _kill(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
 
 
 def _kill_group(pid: int, *, sig: int = signal.SIGTERM) -> None:
