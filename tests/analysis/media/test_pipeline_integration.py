@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -128,13 +129,16 @@ def test_cli_prints_json_with_evidence(short_media):
             "--audio",
             str(short_media.wav),
         ],
+        env={k: v for k, v in os.environ.items() if k != "GEMINI_API_KEY"},
         check=True,
         capture_output=True,
         text=True,
     )
     doc = json.loads(out.stdout)
     assert {"words", "fillers", "pauses", "facePresence"} <= set(doc["evidence"])
-    assert doc["evidence"]["pauses"] and doc["verbal"]["speakingPace"]["averageWPM"] > 0
+    assert doc["evidence"]["pauses"] and doc["metrics"]["verbal"]["speakingPace"]["averageWPM"] > 0
+    assert doc["metrics"]["content"]["structureClarity"]["source"] == "fallback"  # no Gemini key
+    assert len(doc["recommendations"]) >= 5
     assert "done" in out.stderr
 
 
