@@ -251,7 +251,9 @@ def test_request_errors_write_nothing(world: World, db: Any, double: Any, gatewa
     ],
 )
 def test_stripe_errors_leave_no_orphan(world: World, fault: dict[str, int], expected: type) -> None:
-    world.double.fail_next("/v1/payment_intents", method="POST", **fault)
+    world.double.fail_next(
+        "/v1/payment_intents", fault["status"], times=fault["times"], method="POST"
+    )
     with pytest.raises(expected):
         world.book(USER, start="10:00")
     _nothing_left(world)

@@ -72,7 +72,7 @@ def test_task_and_sweep_racing_release_exactly_once(world: World) -> None:
     world.clock.advance(timedelta(minutes=31))
     outcomes: list[bool] = []
 
-    def run(source: str) -> None:
+    def run(source: holds.ExpirySource) -> None:
         outcomes.append(
             holds.expire_hold(
                 world.db,
@@ -81,7 +81,7 @@ def test_task_and_sweep_racing_release_exactly_once(world: World) -> None:
                 payments=world.gateway,
                 source=source,
             )
-        )  # type: ignore[arg-type]
+        )
 
     threads = [threading.Thread(target=run, args=(s,)) for s in ("task", "sweep", "task")]
     for t in threads:
