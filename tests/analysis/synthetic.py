@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from salamin.analysis.media import scoring
 from salamin.analysis.media.models import (
     Absence,
     Clarity,
@@ -177,6 +178,16 @@ def measurement(
             meanLuminance=120.0 if video else None,
             sampledFrames=120 if video else None,
             darkFrameShare=0.0 if video else None,
+            audioConfidence=(
+                scoring.audio_confidence(speech_s=speech_s, snr_db=snr_db, recognizer=0.88)
+                if audio_source != "none"
+                else None
+            ),
+            videoConfidence=(
+                scoring.video_confidence(usable_s=24.0, face_share=face_share, mean_luminance=120.0)
+                if video
+                else None
+            ),
         ),
         evidence=Evidence(
             words=words if audio_source != "none" else [],

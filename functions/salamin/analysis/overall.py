@@ -32,12 +32,6 @@ from salamin.models.analysis import (
 HIREABILITY_WEIGHTS: dict[str, float] = {"verbal": 0.4, "nonVerbal": 0.3, "content": 0.3}
 """Also used to weigh modality confidences: audio ~ verbal, video ~ nonVerbal."""
 
-FULL_SPEECH_S = 120.0
-"""Two minutes of speech give stable pace, filler-rate and pause statistics."""
-SNR_UNUSABLE_DB = 5.0
-SNR_CLEAN_DB = 25.0
-FULL_FACE_FRAMES = 150
-"""About 5 s of video at 30 fps or 2.5 min sampled at 1 fps: enough frames for gaze share."""
 FALLBACK_CONTENT_CAP = 60.0
 
 
@@ -105,29 +99,31 @@ class _Part(BaseModel):
 
 def confidence_scores(
     *,
-    speech_duration_s: float | None,
-    snr_db: float | None = None,
-    asr_mean_confidence: float | None = None,
-    face_frame_share: float | None = None,
-    face_frames_analysed: int | None = None,
+    audio_confidence: float | None,
+    video_confidence: float | None,
     content_confidence: float | None = None,
     content_source: Literal["model", "fallback"] | None = None,
+    audio_reason: str = "no speech was analysed",
+    video_reason: str = "no video was analysed",
 ) -> ConfidenceScores:
-    """How much each modality's numbers can be trusted, from signal quality.
+    """How much each modality's numbers can be trusted.
 
-    audioAnalysis = 100 * sqrt(min(1, speech_s / 120)) * mean(available quality factors), with
-        snr factor = clamp((snr_db - 5) / 20, 0, 1) (5 dB unusable, 25 dB clean) and the
-        recogniser's mean word confidence (0-1). None without speech or without any factor.
-    videoAnalysis = 100 * face_frame_share * sqrt(min(1, frames / 150)) (the frame term is
-        1 when the count is not given). None without a face-frame share.
+    audioAnalysis and videoAnalysis are the media pipeline's signal-quality confidences
+    (`salamin.analysis.media.scoring.audio_confidence` / `video_confidence`: the weakest of
+    speech length, SNR and recogniser confidence; of usable video length, face-frame share and
+    luminance), the one place those formulas live.
     contentAnalysis = the content analyser's own confidence (see salamin.analysis.content),
         capped at 60 for the fallback heuristic. None without content analysis.
     overallReliability = weighted mean of the available parts (audio 0.4, video 0.3,
         content 0.3, renormalised) * sqrt(share of the weight available), so a one-modality
         analysis never looks as reliable as a full one.
     """
-    audio = _audio_part(speech_duration_s, snr_db, asr_mean_confidence)
-    video = _video_part(face_frame_share, face_frames_analysed)
+    audio = _Part(
+        value=audio_confidence, reason=None if audio_confidence is not None else audio_reason
+    )
+    video = _Part(
+        value=video_confidence, reason=None if video_confidence is not None else video_reason
+    )
     content = _content_part(content_confidence, content_source)
     parts = {"audioAnalysis": audio, "videoAnalysis": video, "contentAnalysis": content}
     weights = {"audioAnalysis": 0.4, "videoAnalysis": 0.3, "contentAnalysis": 0.3}
@@ -141,35 +137,12 @@ def confidence_scores(
     else:
         reasons["overallReliability"] = "no modality was analysed"
     return ConfidenceScores(
-        audioAnalysis=audio.value,
-        videoAnalysis=video.value,
+        audioAnalysis=None if audio.value is None else round(audio.value, 1),
+        videoAnalysis=None if video.value is None else round(video.value, 1),
         contentAnalysis=content.value,
         overallReliability=overall,
         unavailableReasons=reasons,
     )
-
-
-def _audio_part(speech_s: float | None, snr_db: float | None, asr: float | None) -> _Part:
-    if speech_s is None or speech_s <= 0:
-        return _Part(value=None, reason="no speech was detected in the audio")
-    factors = []
-    if snr_db is not None:
-        factors.append(
-            min(1.0, max(0.0, (snr_db - SNR_UNUSABLE_DB) / (SNR_CLEAN_DB - SNR_UNUSABLE_DB)))
-        )
-    if asr is not None:
-        factors.append(min(1.0, max(0.0, asr)))
-    if not factors:
-        return _Part(value=None, reason="no audio quality signal (SNR, recogniser confidence)")
-    duration = math.sqrt(min(1.0, speech_s / FULL_SPEECH_S))
-    return _Part(value=round(100 * duration * sum(factors) / len(factors), 1))
-
-
-def _video_part(share: float | None, frames: int | None) -> _Part:
-    if share is None:
-        return _Part(value=None, reason="no video was analysed")
-    coverage = 1.0 if frames is None else math.sqrt(min(1.0, max(0, frames) / FULL_FACE_FRAMES))
-    return _Part(value=round(100 * min(1.0, max(0.0, share)) * coverage, 1))
 
 
 def _content_part(value: float | None, source: str | None) -> _Part:

@@ -498,21 +498,18 @@ def insight_evidence(
 def analysis_confidence(
     measurement: MediaMeasurement, content: ContentAnalysisResult
 ) -> ConfidenceScores:
-    """Confidence from signal quality (`overall.confidence_scores`); never a constant."""
+    """Confidence from the pipeline's signal-quality figures; never a constant."""
     sq = measurement.signalQuality
-    usable_frames: int | None = None
-    if sq.sampledFrames is not None:
-        usable_frames = round(sq.sampledFrames * (1 - (sq.darkFrameShare or 0.0)))
-    scores = confidence_scores(
-        speech_duration_s=sq.speechDuration,
-        snr_db=sq.snrDb,
-        asr_mean_confidence=sq.meanRecognizerConfidence,
-        face_frame_share=sq.faceFrameShare,
-        face_frames_analysed=usable_frames,
+    absent = {a.metric: a.reason for a in measurement.absent}
+    return confidence_scores(
+        audio_confidence=sq.audioConfidence,
+        video_confidence=sq.videoConfidence,
         content_confidence=content.confidence,
         content_source=content.source,
+        audio_reason=absent.get("verbal", "no speech was detected in the audio"),
+        video_reason=(
+            absent.get("nonVerbal", "the video could not be analysed")
+            if measurement.hasVideo
+            else "no video was provided"
+        ),
     )
-    if not measurement.hasVideo:
-        reasons = {**scores.unavailableReasons, "videoAnalysis": "no video was provided"}
-        scores = scores.model_copy(update={"unavailableReasons": reasons})
-    return scores
