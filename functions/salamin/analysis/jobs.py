@@ -82,8 +82,8 @@ WORKER_TIMEOUT_S = 1800
 STALE_AFTER = timedelta(seconds=WORKER_TIMEOUT_S + 10 * 60)
 """A queued/processing job not updated for longer than this has lost its worker."""
 
-RECORDINGS_PREFIX = "recordings"
-EVIDENCE_PREFIX = "analyses"
+RECORDINGS_PREFIX = col.RECORDINGS_PREFIX
+EVIDENCE_PREFIX = col.ANALYSIS_EVIDENCE_PREFIX
 """Server-written evidence JSON: analyses/{uid}/{sessionId}/evidence.json."""
 MAX_MEDIA_BYTES = 500 * 1024 * 1024
 """The upload cap of storage.rules."""

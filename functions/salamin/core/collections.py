@@ -17,6 +17,8 @@ LEARNING_PATHS = "learningPaths"
 USERS = "users"
 
 EXPERT_DOCUMENTS_PREFIX = "expert-documents"
+RECORDINGS_PREFIX = "recordings"  # recordings/{uid}/{file}: users' own media for analysis
+ANALYSIS_EVIDENCE_PREFIX = "analyses"  # analyses/{uid}/{sessionId}/evidence.json
 
 
 def user_profile_path(uid: str) -> str:
