@@ -88,10 +88,13 @@ def test_availability_blocks_cover_both_dst_offsets() -> None:
     # Monday 09:00-12:00 London: 09:00-12:00 UTC in winter, 08:00-11:00 UTC in summer.
     data = expert_doc(windows=[window(1, "09:00", "12:00")], working_days=[1])
     blocks = idx.availability_blocks(data["availability"], "Europe/London")
-    assert blocks == [5]  # Monday 06:00-12:00 UTC
-    # Monday 23:00-24:00 in Kolkata is Monday 17:30-18:30 UTC: blocks 6 and 7.
-    late = expert_doc(windows=[window(1, "23:00", "23:59")], working_days=[1])
-    assert idx.availability_blocks(late["availability"], "Asia/Kolkata") == [6, 7]
+    assert blocks == [8]  # Monday 08:00-12:00 UTC (4-hour blocks from Sunday 00:00 UTC)
+    # Saturday 23:00-23:59 in Los Angeles is Sunday 06:00/07:00 UTC: wraps to the week's start.
+    late = expert_doc(windows=[window(6, "23:00", "23:59")], working_days=[6])
+    assert idx.availability_blocks(late["availability"], "America/Los_Angeles") == [1]
+    # Monday 12:00-15:00 in Kolkata is Monday 06:30-09:30 UTC: blocks 04-08 and 08-12 UTC.
+    split = expert_doc(windows=[window(1, "12:00", "15:00")], working_days=[1])
+    assert idx.availability_blocks(split["availability"], "Asia/Kolkata") == [7, 8]
     # A window on a day off is no availability at all.
     off = expert_doc(windows=[window(2, "09:00", "12:00")], working_days=[1])
     assert idx.availability_blocks(off["availability"], "Europe/London") == []

@@ -27,7 +27,7 @@ import heapq
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -322,17 +322,23 @@ def avail_blocks(criteria: Criteria) -> list[int]:
     return sorted(blocks)
 
 
-def choose_plan(criteria: Criteria) -> Plan:
-    """The most selective single array filter, by rough priors (no statistics are kept)."""
+def _text_plan(word: str) -> Plan:
+    return Plan(f"{S}tokens", "array_contains", (idx.query_token(word),), f"text '{word}'")
+
+
+def choose_plan(criteria: Criteria, *, count: Callable[[Plan], int] | None = None) -> Plan:
+    """The most selective single array filter, by rough priors (no statistics are kept).
+
+    For a multi-word search term, where priors say nothing about which word is rare, `count`
+    (a count() aggregation: one read per 1,000 matches) picks the rarest of up to three words.
+    """
     options: list[tuple[float, Plan]] = []
     if criteria.words:
-        word = max(criteria.words, key=len)
-        options.append(
-            (
-                0.02 if len(word) >= 3 else 0.1,
-                Plan(f"{S}tokens", "array_contains", (idx.query_token(word),), f"text '{word}'"),
-            )
-        )
+        longest = sorted(criteria.words, key=len, reverse=True)[:3]
+        word = longest[0]
+        if count is not None and len(longest) > 1:
+            word = min(longest, key=lambda w: (count(_text_plan(w)), -len(w)))
+        options.append((0.02 if len(word) >= 3 else 0.1, _text_plan(word)))
     groups = criteria.facet_groups()
     for g, values in groups.items():
         options.append(
@@ -354,7 +360,7 @@ def choose_plan(criteria: Criteria) -> Plan:
             )
     if criteria.has_availability:
         blocks = avail_blocks(criteria)
-        if blocks and len(blocks) < idx.AVAIL_BLOCKS:
+        if blocks and len(blocks) < idx.AVAIL_BLOCKS and len(blocks) <= MAX_DISJUNCTS:
             options.append(
                 (
                     min(1.0, 0.05 * len(blocks) + 0.1),
@@ -379,6 +385,35 @@ def choose_plan(criteria: Criteria) -> Plan:
         return Plan()
     options.sort(key=lambda o: (o[0], len(o[1].values)))
     return options[0][1]
+
+
+def company_plan(criteria: Criteria, main: Plan, targets: Iterable[str]) -> Plan:
+    """The filter of the target-company stream: the main plan's text token when there is one,
+    else company x filter-group pairs when they fit one query, else the companies themselves.
+    Whatever serves it, the stream keeps only experts at a target company (checked in memory)."""
+    companies = sorted(targets)
+    if main.field == f"{S}tokens":
+        return main
+    groups = criteria.facet_groups()
+    best: tuple[float, Plan] | None = None
+    for g, values in groups.items():
+        tokens = [idx.pair_token(g, v, "company", c) for v in values for c in companies]
+        if len(tokens) + 1 > MAX_DISJUNCTS:
+            continue
+        tokens.append(idx.overflow_token(g, "company"))
+        sel = _group_selectivity(g, values)
+        if best is None or sel < best[0]:
+            best = (sel, Plan(f"{S}pairs", "array_contains_any", tuple(tokens), f"company+{g}"))
+    if best is not None:
+        return best[1]
+    return Plan(f"{S}companies", "array_contains_any", tuple(companies), "target companies")
+
+
+def _with_plan(query: firestore.Query, plan: Plan) -> firestore.Query:
+    if not plan.field:
+        return query
+    value: Any = list(plan.values) if plan.op == "array_contains_any" else plan.values[0]
+    return query.where(filter=firestore.FieldFilter(plan.field, plan.op, value))
 
 
 # --- sort orders ------------------------------------------------------------------------------
@@ -575,6 +610,7 @@ class _Stream:
     last_value: Any = None
     last_id: str | None = None
     last_pos: tuple[Any, ...] | None = None
+    last_limit: int = 0
 
     def fetch(self, limit: int, reads: Reads) -> list[firestore.DocumentSnapshot]:
         query = self.query
@@ -600,8 +636,13 @@ class _Stream:
         return docs
 
     def next_limit(self, need: int) -> int:
+        """Enough for `need` more matches at the pass rate seen so far, at most double the last
+        chunk (so a bad guess overshoots little), between 10 and 300."""
         rate = (self.matched + 1) / (self.fetched + 1)
-        return max(10, min(300, math.ceil(need / max(rate, 0.05)) + 1))
+        wanted = math.ceil(need / max(rate, 0.05)) + 1
+        ceiling = 2 * self.last_limit if self.last_limit else 300
+        self.last_limit = max(10, min(300, ceiling, wanted))
+        return self.last_limit
 
 
 @dataclass
@@ -680,23 +721,14 @@ class _Search:
             wanted_industries=len(self.criteria.industries),
         )
         del low
-        main = self.base_query()
-        if plan.field:
-            main = main.where(
-                filter=firestore.FieldFilter(
-                    plan.field,
-                    plan.op,
-                    list(plan.values) if plan.op == "array_contains_any" else plan.values[0],
-                )
-            )
+        main = _with_plan(self.base_query(), plan)
         for path, op, value in _range_filters(self.sort_by, self.criteria):
             main = main.where(filter=firestore.FieldFilter(path, op, value))
         specs = [("main", self.ordered(main), high)]
         if self.relevance and self.personal.target_companies:
-            company = self.base_query().where(
-                filter=firestore.FieldFilter(
-                    f"{S}companies", "array_contains_any", sorted(self.personal.target_companies)
-                )
+            company = _with_plan(
+                self.base_query(),
+                company_plan(self.criteria, plan, self.personal.target_companies),
             )
             specs.append(("company", self.ordered(company), high + ranking.TARGET_COMPANY))
         for name, query, upper in specs:
@@ -714,10 +746,9 @@ class _Search:
             return False
         if doc_id in self.personal.past_expert_ids:
             return True
-        return bool(
-            stream == "main"
-            and self.personal.target_companies.intersection(search.get("companies") or ())
-        )
+        at_target = bool(self.personal.target_companies.intersection(search.get("companies") or ()))
+        # the company stream may be served by a text or pair filter: keep only its own experts
+        return at_target if stream == "main" else not at_target
 
     def consider(self, stream: str, snap: firestore.DocumentSnapshot) -> bool:
         data = snap.to_dict() or {}
@@ -745,33 +776,41 @@ class _Search:
             if snap.exists:
                 self.consider("past", snap)
 
-    def can_emit(self, cand: _Candidate) -> bool:
-        for stream in self.streams:
-            if stream.exhausted:
-                continue
-            if stream.last_pos is None:
-                return False
-            if self.relevance:
-                bound = ranking.capped(int(stream.last_value or 0) + stream.upper)
-                score = ranking.capped(cand.points)
-                if score > bound or (score == bound and cand.pos <= stream.last_pos):
-                    continue
-                return False
-            if cand.key <= stream.last_pos:
-                continue
+    def clear_of(self, cand: _Candidate, stream: _Stream) -> bool:
+        """Can no unread document of `stream` come before `cand`?"""
+        if stream.exhausted:
+            return True
+        if stream.last_pos is None:
             return False
-        return True
+        if self.relevance:
+            bound = ranking.capped(int(stream.last_value or 0) + stream.upper)
+            score = ranking.capped(cand.points)
+            return score > bound or (score == bound and cand.pos <= stream.last_pos)
+        return cand.key <= stream.last_pos
+
+    def can_emit(self, cand: _Candidate) -> bool:
+        return all(self.clear_of(cand, stream) for stream in self.streams)
 
     def pick_stream(self) -> _Stream | None:
+        """The stream to read next: one never read, else one that blocks the best candidate,
+        the one whose unread documents could come first."""
         live = [s for s in self.streams if not s.exhausted]
         if not live:
             return None
         unfetched = [s for s in live if s.last_pos is None]
         if unfetched:
             return unfetched[0]
+        if self.heap:
+            live = [s for s in live if not self.clear_of(self.heap[0], s)] or live
         if not self.relevance:
             return live[0]
-        return max(live, key=lambda s: int(s.last_value or 0) + s.upper)
+        return min(
+            live,
+            key=lambda s: (
+                -ranking.capped(int(s.last_value or 0) + s.upper),
+                s.last_pos,
+            ),
+        )
 
     def run(self, want: int) -> list[_Candidate]:
         emitted: list[_Candidate] = []
@@ -849,7 +888,15 @@ def search_experts(
     search = _Search(db, criteria, sort_by, personal, as_of, reads)
     if state:
         search.last_key = _key_from_cursor(sort_by, state["last"])
-    plan = choose_plan(criteria)
+
+    def count(candidate: Plan) -> int:
+        aggregate: Any = _with_plan(search.base_query(), candidate).count(alias="n")
+        found = int(aggregate.get()[0][0].value)
+        reads.experts += max(1, math.ceil(found / 1000))
+        reads.queries += 1
+        return found
+
+    plan = choose_plan(criteria, count=count)
     search.build_streams(plan, state["s"] if state else {})
     search.load_past()
     found = search.run(page_size + 1)

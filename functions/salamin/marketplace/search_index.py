@@ -6,7 +6,7 @@ carries pre-computed, normalised fields that one selective query can use:
 - `tokens`: accent- and case-folded words of name, current role, current company and bio, with
   every prefix of 2-20 letters (free text is word-prefix search);
 - `facets`: one flat array (`specialty:technical`, `industry:fintech`, `sessionType:...`,
-  `companyType:startup`, `language:en`, `currency:USD`, `avail:<n>` = a 6-hour UTC block of the
+  `companyType:startup`, `language:en`, `currency:USD`, `avail:<n>` = a 4-hour UTC block of the
   week in which the expert's weekly hours fall, Sunday 00:00 UTC = block 0);
 - `pairs`: `a|b` for facets of two different groups, so two filters can be served by one
   array-contains-any (overflowing group pairs get a `pairx:<g>|<h>` marker instead, which the
@@ -42,10 +42,13 @@ SEARCH_FIELD = "search"
 SCHEMA_VERSION = 1
 TOKEN_MIN, TOKEN_MAX = 2, 20
 MAX_TOKENS = 2000
-PAIR_GROUPS = ("specialty", "sessionType", "industry", "companyType", "language")
+FACET_GROUPS = ("specialty", "sessionType", "industry", "companyType", "language")
+PAIR_GROUPS = (*FACET_GROUPS, "company")
+"""Pairs also join each company (current or previous) with every facet group, so the
+target-company stream of a personalised search can carry the main filter too."""
 MAX_PAIRS_PER_GROUP_PAIR = 64
-AVAIL_BLOCK_MINUTES = 360
-AVAIL_BLOCKS = 7 * 24 * 60 // AVAIL_BLOCK_MINUTES  # 28: fits one array-contains-any (<= 30)
+AVAIL_BLOCK_MINUTES = 240
+AVAIL_BLOCKS = 7 * 24 * 60 // AVAIL_BLOCK_MINUTES  # 42; a query may ask for up to 30
 _WORD = re.compile(r"[^\W_]+")
 _EXTRA_FOLDS = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "æ": "ae", "œ": "oe", "ı": "i"})
 
@@ -187,6 +190,10 @@ def group_facets(data: dict[str, Any]) -> dict[str, list[str]]:
         "industry": norm(professional.get("industries") or []),
         "companyType": norm(professional.get("companyTypes") or []),
         "language": norm(personal.get("languages") or []),
+        "company": norm(
+            [professional.get("currentCompany") or ""]
+            + [r.get("company") or "" for r in professional.get("previousRoles") or []]
+        ),
     }
 
 
@@ -229,12 +236,10 @@ def search_fields(data: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     time_zone = personal.get("timeZone") or "UTC"
     last_active = _as_datetime(data.get("lastActiveAt"))
 
-    facets = [f"{g}:{v}" for g in PAIR_GROUPS for v in groups[g]]
+    facets = [f"{g}:{v}" for g in FACET_GROUPS for v in groups[g]]
     facets.append(f"currency:{currency}")
     facets.extend(f"avail:{b}" for b in availability_blocks(availability, time_zone))
 
-    companies = [professional.get("currentCompany") or ""]
-    companies += [r.get("company") or "" for r in professional.get("previousRoles") or []]
     average_rating = float(performance.get("averageRating") or 0.0)
     total_ratings = int(performance.get("totalRatings") or 0)
     total_sessions = int(performance.get("totalSessions") or 0)
@@ -262,7 +267,7 @@ def search_fields(data: dict[str, Any], *, now: datetime) -> dict[str, Any]:
         ),
         "facets": facets,
         "pairs": _pairs(groups),
-        "companies": sorted({c for c in (normalise_value(x) for x in companies) if c}),
+        "companies": groups["company"],
         "specialties": groups["specialty"],
         "industries": groups["industry"],
         "prices": prices,
