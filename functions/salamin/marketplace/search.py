@@ -397,6 +397,8 @@ def company_plan(criteria: Criteria, main: Plan, targets: Iterable[str]) -> Plan
     groups = criteria.facet_groups()
     best: tuple[float, Plan] | None = None
     for g, values in groups.items():
+        if g not in idx.COMPANY_PAIR_GROUPS:
+            continue
         tokens = [idx.pair_token(g, v, "company", c) for v in values for c in companies]
         if len(tokens) + 1 > MAX_DISJUNCTS:
             continue

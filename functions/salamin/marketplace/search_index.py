@@ -44,8 +44,9 @@ TOKEN_MIN, TOKEN_MAX = 2, 20
 MAX_TOKENS = 2000
 FACET_GROUPS = ("specialty", "sessionType", "industry", "companyType", "language")
 PAIR_GROUPS = (*FACET_GROUPS, "company")
-"""Pairs also join each company (current or previous) with every facet group, so the
-target-company stream of a personalised search can carry the main filter too."""
+COMPANY_PAIR_GROUPS = ("specialty", "sessionType", "industry")
+"""Companies (current or previous) are paired with these groups only, so the target-company
+stream of a personalised search can carry the usual main filter too, without bloating docs."""
 MAX_PAIRS_PER_GROUP_PAIR = 64
 AVAIL_BLOCK_MINUTES = 240
 AVAIL_BLOCKS = 7 * 24 * 60 // AVAIL_BLOCK_MINUTES  # 42; a query may ask for up to 30
@@ -214,6 +215,8 @@ def _pairs(groups: dict[str, list[str]]) -> list[str]:
     out: list[str] = []
     for i, g in enumerate(PAIR_GROUPS):
         for h in PAIR_GROUPS[i + 1 :]:
+            if h == "company" and g not in COMPANY_PAIR_GROUPS:
+                continue
             if len(groups[g]) * len(groups[h]) > MAX_PAIRS_PER_GROUP_PAIR:
                 out.append(overflow_token(g, h))
                 continue
