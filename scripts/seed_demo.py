@@ -308,7 +308,7 @@ def seed(ep: Endpoints) -> str:
             )
         if stage == "active":
             review("employment", True)
-            _payout(db, user.uid, email)
+            _payout(db, user.uid)
         lines.append(f"  {first} {last:<8} {stage:<20} uid={user.uid}")
 
     fn = ep.function_url
@@ -334,15 +334,19 @@ def seed(ep: Endpoints) -> str:
     )
 
 
-def _payout(db: Any, expert_id: str, email: str) -> None:
-    """Give an active expert a Connect account on the Stripe double, so they can be paid."""
-    try:
-        from salamin.marketplace import payouts
-    except ImportError:
-        return
-    ensure = getattr(payouts, "ensure_payout_account", None)
-    if ensure is not None:
-        ensure(db=db, expert_id=expert_id, email=email, onboard_for_demo=True)
+def _payout(db: Any, expert_id: str) -> None:
+    """Give an active expert an onboarded Connect account on the Stripe double, so they are
+    bookable for pay: create the account, finish onboarding on the double, sync readiness."""
+    from salamin.gateways.stripe_gateway import StripeGateway
+    from salamin.marketplace.payouts import ensure_payout_account
+
+    api_base = os.environ["STRIPE_API_BASE"]
+    gateway = StripeGateway(os.environ["STRIPE_SECRET_KEY"], api_base=api_base)
+    status = ensure_payout_account(db, gateway, expert_id=expert_id)
+    requests.post(f"{api_base}/_double/accounts/{status.stripeAccountId}/onboard", timeout=10)
+    ready = ensure_payout_account(db, gateway, expert_id=expert_id)
+    if not ready.payoutsEnabled:
+        raise RuntimeError(f"demo expert {expert_id}: payouts not enabled after onboarding")
 
 
 def tokens(ep: Endpoints) -> str:
