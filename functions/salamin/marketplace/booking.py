@@ -200,7 +200,6 @@ def claim_time(
             holds.busy_ref(db, expert.expertId, session.sessionId),
             {
                 "sessionId": session.sessionId,
-                "userId": session.userId,
                 "sessionType": session.sessionType,
                 "start": slot.start,
                 "end": slot.end,
