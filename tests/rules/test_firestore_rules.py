@@ -44,6 +44,10 @@ def seeded(db, emulators):  # type: ignore[no-untyped-def]
     )
     db.collection(col.EXPERT_TRANSACTIONS).document("t1").set({"expertId": EXPERT})
     db.collection(col.MAIL).document("m1").set({"to": "x@example.com"})
+    calendar = db.collection(col.EXPERT_CALENDARS).document(EXPERT)
+    calendar.set({"expertId": EXPERT, "timeZone": "Europe/Berlin"})
+    calendar.collection("busy").document("s1").set({"sessionId": "s1", "status": "held"})
+    calendar.collection("locks").document("20261201T0900Z").set({"sessionId": "s1"})
     db.collection(col.USERS).document(APPLICANT).collection("statistics").document("current").set(
         {"totalAdvancedAnalyses": 1}
     )
@@ -65,6 +69,15 @@ READS = [
     ("expertSessions/s1", {"anonymous": 403, "applicant": 200, "other": 403, "admin": 200}),
     ("expertTransactions/t1", {"anonymous": 403, "applicant": 403, "other": 403, "admin": 200}),
     ("mail/m1", {"anonymous": 403, "applicant": 403, "other": 403, "admin": 403}),
+    (f"expertCalendars/{EXPERT}", {"anonymous": 403, "applicant": 200, "other": 200, "admin": 200}),
+    (
+        f"expertCalendars/{EXPERT}/busy/s1",
+        {"anonymous": 403, "applicant": 200, "other": 200, "admin": 200},
+    ),
+    (
+        f"expertCalendars/{EXPERT}/locks/20261201T0900Z",
+        {"anonymous": 403, "applicant": 403, "other": 403, "admin": 403},
+    ),
     (
         f"users/{APPLICANT}/statistics/current",
         {"anonymous": 403, "applicant": 200, "other": 403, "admin": 200},
