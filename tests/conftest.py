@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +24,7 @@ from scripts.stack import Endpoints, Stack  # noqa: E402
 def stack() -> Iterator[Stack]:
     """One suite per test session. A machine-wide lock makes a second concurrent pytest session
     wait for the first instead of failing on busy ports."""
-    lock_path = ROOT / ".runtime" / "test-stack.lock"
-    lock_path.parent.mkdir(exist_ok=True)
+    lock_path = Path(tempfile.gettempdir()) / "salamin-emulator-suite.lock"  # machine-wide: ports are
     with open(lock_path, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
