@@ -207,3 +207,23 @@ def test_vacation_expert_is_hidden_from_search_and_has_no_slots(
     assert ids() == ["ana", "chen"]
     got = call(endpoints, "getAvailableSlots", {"expertId": "ben", "daysAhead": 7}, token=token)
     assert got["slots"] == [] and got["unavailableReason"] == "the expert is on vacation"
+
+
+def test_rules_public_profiles_free_busy_and_server_only_search_fields(
+    emulators, experts, db
+) -> None:  # type: ignore[no-untyped-def]
+    """firestore.rules as a client sees them (docs/rules-discovery.md)."""
+    from tests.marketplace.discovery_support import busy_doc, put_busy
+    from tests.support.emulators import FirestoreRest, unsigned_token
+
+    rest = FirestoreRest(emulators.endpoints)
+    someone, owner = unsigned_token("someone"), unsigned_token("ana")
+    put_busy(db, "ana", busy_doc(datetime.now(UTC) + timedelta(days=2), 60, session_id="s-9"))
+    db.document("expertCalendars/ana/locks/20260101T0900Z").set({"sessionId": "s-9"})
+    assert rest.get("experts/ana", someone) == 200
+    assert rest.get("experts/ana", None) == 403
+    assert rest.get("expertCalendars/ana/busy/s-9", someone) == 200
+    assert rest.get("expertCalendars/ana/busy/s-9", None) == 403
+    assert rest.get("expertCalendars/ana/locks/20260101T0900Z", someone) == 403
+    for token in (someone, owner):
+        assert rest.patch("experts/ana", {"search": {"active": True}}, token) == 403

@@ -438,6 +438,21 @@ def test_cursor_from_another_search_or_tampered_is_rejected(db, big_catalogue) -
         run(db, sort="price", size=3, cursor=cursor, now=NOW + timedelta(days=2))
 
 
+def test_cursor_with_forged_stream_positions_is_rejected(db, big_catalogue) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import json
+
+    put_many(db, big_catalogue)
+    cursor = run(db, size=3).next_cursor
+    assert cursor
+    payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    payload["s"] = {"main": ["at", {"$gt": 1}, "exp-001"]}
+    forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    with pytest.raises(InvalidArgument) as exc:
+        run(db, size=3, cursor=forged)
+    assert exc.value.fields[0]["path"] == "cursor"
+
+
 def test_unknown_sort_and_page_size_are_invalid(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidArgument) as exc:
         run(db, sort="popularity")

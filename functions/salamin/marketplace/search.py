@@ -568,8 +568,19 @@ def _decode_cursor(cursor: str, *, query_hash: str, now: datetime) -> dict[str, 
         last = payload["last"]
         if not isinstance(last, list) or len(last) not in (2, 3) or not isinstance(last[-1], str):
             raise ValueError("last")
-        if not isinstance(payload["s"], dict):
+        if not all(isinstance(v, int | float) for v in last[:-1]):
+            raise ValueError("last")
+        streams = payload["s"]
+        if not isinstance(streams, dict):
             raise ValueError("streams")
+        for restart in streams.values():
+            if restart == "end":
+                continue
+            mode, value, doc_id = restart
+            if mode not in ("at", "after") or not isinstance(value, int | float):
+                raise ValueError("restart")
+            if not isinstance(doc_id, str) or not doc_id:
+                raise ValueError("restart")
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise InvalidArgument.at("cursor", "not a cursor returned by searchExperts") from None
     if payload.get("q") != query_hash:
