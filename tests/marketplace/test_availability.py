@@ -41,8 +41,8 @@ def slots(
     return av.generate_slots(sched, busy=b or av.Busy(), now=now, days_ahead=days, **kw)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def starts(found: list[av.Slot]) -> list[datetime]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from salamin.marketplace import ranking
@@ -11,7 +12,7 @@ NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 def base(**overrides):  # type: ignore[no-untyped-def]
-    args = {
+    args: dict[str, Any] = {
         "average_rating": 0.0,
         "total_ratings": 0,
         "years_of_experience": 0,

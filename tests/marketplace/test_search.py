@@ -306,7 +306,7 @@ def test_relevance_uses_spec_score_with_personalisation_and_no_per_expert_reads(
 
 
 def test_relevance_orders_by_capped_score_then_stored_key_then_id(db) -> None:  # type: ignore[no-untyped-def]
-    low = {"rating": 3.0, "years": 2, "sessions": 0, "response": 0.0, "ratings": 5}
+    low: dict[str, Any] = {"rating": 3.0, "years": 2, "sessions": 0, "response": 0.0, "ratings": 5}
     put_expert(db, expert_doc("x1", **low))  # 60 + 4 + 0 + 10 = 74
     put_expert(db, expert_doc("x2", **low))  # tie with x1: id descending breaks it
     put_expert(db, expert_doc("x3", **{**low, "last_active": NOW - timedelta(days=10)}))  # 69
@@ -317,7 +317,7 @@ def test_relevance_orders_by_capped_score_then_stored_key_then_id(db) -> None:  
 
 
 def test_target_company_bonus_reorders_results(db) -> None:  # type: ignore[no-untyped-def]
-    low = {"rating": 3.0, "years": 2, "sessions": 0, "response": 0.0, "ratings": 5}
+    low: dict[str, Any] = {"rating": 3.0, "years": 2, "sessions": 0, "response": 0.0, "ratings": 5}
     put_expert(db, expert_doc("g", company="Stripe", previous_companies=["Google"], **low))
     put_expert(
         db, expert_doc("h", company="Acme", previous_companies=["Acme"], **{**low, "rating": 3.5})
