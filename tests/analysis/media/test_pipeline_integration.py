@@ -32,7 +32,9 @@ def video_run(short_media):
 
 def test_transcript_words_are_timed_and_ordered(audio_run):
     m, _ = audio_run
-    assert m.transcript is not None and "billing" in m.transcript.text.lower()
+    assert m.transcript is not None
+    text = m.transcript.text.lower()
+    assert "migration" in text and "tests" in text  # robust words; "billing" is sometimes "building"
     ws = m.evidence.words
     assert len(ws) >= 15
     assert all(w.start < w.end for w in ws)

@@ -217,6 +217,7 @@ def _measure_audio(
         samples,
         language=language,
         on_progress=lambda f: stages.report((0.06 + 0.74 * f) * span, "transcribing"),
+        speech=[(s.start, s.end) for s in segments],
     )
     stages.done("transcribe")
 

@@ -8,6 +8,11 @@ once, then refused. Nothing is downloaded at run time.
 
 Whisper tends to "clean up" disfluencies. To keep fillers in the transcript we prime the decoder
 with a filler-laden `initial_prompt` and pass `suppress_tokens=[]` (no token suppression).
+
+Whisper also sometimes ends a 30 s window early after a long silence and silently skips the rest
+of the speech in it. So after the first pass, voice-activity segments that no recognised word
+covers are transcribed again on their own (`uncovered_regions`) and merged in time order; a
+recording's words are never dropped just because a long pause preceded them.
 """
 
 from __future__ import annotations
@@ -150,16 +155,38 @@ def load_model() -> Any:
     )
 
 
-def transcribe(
-    samples: npt.NDArray[np.float32],
-    *,
-    language: str | None = "en",
-    on_progress: Callable[[float], None] | None = None,
-) -> TranscriptResult:
-    """Word-timed transcript. `on_progress` gets the fraction of audio decoded so far."""
-    model = load_model()
-    duration = samples.size / 16_000
-    segments, info = model.transcribe(
+SAMPLE_RATE = 16_000
+MIN_UNCOVERED_S = 0.3
+"""A voice-activity segment at least this long with no word on it counts as skipped speech."""
+REGION_JOIN_GAP_S = 1.0
+REGION_PAD_S = 0.2
+
+
+def uncovered_regions(
+    speech: list[tuple[float, float]], words: list[RecognisedWord]
+) -> list[tuple[float, float]]:
+    """Speech spans (start, end) that no word overlaps, joined when under 1 s apart."""
+    regions: list[tuple[float, float]] = []
+    for start, end in speech:
+        if end - start < MIN_UNCOVERED_S:
+            continue
+        if any(w.start < end and w.end > start for w in words):
+            continue
+        if regions and start - regions[-1][1] < REGION_JOIN_GAP_S:
+            regions[-1] = (regions[-1][0], end)
+        else:
+            regions.append((start, end))
+    return regions
+
+
+def _decode(model: Any, samples: Any, language: str | None) -> tuple[list[Any], Any]:
+    segments, info = _decode_lazily(model, samples, language)
+    return list(segments), info
+
+
+def _decode_lazily(model: Any, samples: Any, language: str | None) -> tuple[Any, Any]:
+    """faster-whisper decodes as the segment generator is consumed (progress follows it)."""
+    return model.transcribe(
         samples,
         language=language,
         beam_size=BEAM_SIZE,
@@ -169,25 +196,54 @@ def transcribe(
         condition_on_previous_text=False,
         vad_filter=False,
     )
-    words: list[RecognisedWord] = []
-    texts: list[str] = []
+
+
+def _words(segments: list[Any], offset: float) -> list[RecognisedWord]:
+    return [
+        RecognisedWord(
+            word=w.word.strip(),
+            start=float(w.start) + offset,
+            end=float(w.end) + offset,
+            probability=float(w.probability),
+        )
+        for seg in segments
+        for w in seg.words or []
+        if w.word.strip()
+    ]
+
+
+def transcribe(
+    samples: npt.NDArray[np.float32],
+    *,
+    language: str | None = "en",
+    on_progress: Callable[[float], None] | None = None,
+    speech: list[tuple[float, float]] | None = None,
+) -> TranscriptResult:
+    """Word-timed transcript. `on_progress` gets the fraction of audio decoded so far;
+    `speech` (voice-activity spans, seconds) enables the second pass over skipped speech."""
+    model = load_model()
+    duration = samples.size / SAMPLE_RATE
+    segments, info = _decode_lazily(model, samples, language)
+    pieces: list[tuple[float, str]] = []
+    collected = []
     for seg in segments:
-        texts.append(seg.text.strip())
-        for w in seg.words or []:
-            if w.word.strip():
-                words.append(
-                    RecognisedWord(
-                        word=w.word.strip(),
-                        start=float(w.start),
-                        end=float(w.end),
-                        probability=float(w.probability),
-                    )
-                )
+        collected.append(seg)
+        pieces.append((float(seg.start), seg.text.strip()))
         if on_progress and duration > 0:
             on_progress(min(1.0, float(seg.end) / duration))
+    words = _words(collected, 0.0)
+    for start, end in uncovered_regions(speech or [], words):
+        lo = max(0.0, start - REGION_PAD_S)
+        hi = min(duration, end + REGION_PAD_S)
+        clip = samples[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)]
+        again, _ = _decode(model, clip, language or str(info.language))
+        words.extend(_words(again, lo))
+        pieces.extend((float(seg.start) + lo, seg.text.strip()) for seg in again)
+    words.sort(key=lambda w: w.start)
+    pieces.sort(key=lambda p: p[0])
     return TranscriptResult(
         words=words,
-        text=" ".join(t for t in texts if t),
+        text=" ".join(t for _, t in pieces if t),
         language=str(info.language),
         language_probability=float(info.language_probability),
     )
