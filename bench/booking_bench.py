@@ -417,7 +417,6 @@ def main() -> None:
     )
     os.environ.pop("CLOUD_TASKS_EMULATOR_HOST", None)
     from salamin.core import firebase
-
     from scripts.doubles.stripe_double import StripeDouble
 
     sink = Sink()

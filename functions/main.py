@@ -9,6 +9,7 @@ from typing import Any
 
 from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, tasks_fn
 from firebase_functions.params import SecretParam
+
 from salamin.api import _callable as callable_
 from salamin.api import analysis, discovery, onboarding
 from salamin.api import booking as booking_api

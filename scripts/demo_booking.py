@@ -51,6 +51,7 @@ def main() -> int:
     ep = Endpoints()
     os.environ.update(ep.client_env())
     from google.cloud.firestore import FieldFilter
+
     from salamin.core import collections as col
     from salamin.core import firebase
 

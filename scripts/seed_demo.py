@@ -38,6 +38,7 @@ class DemoUser:
 
 def _auth(ep: Endpoints, email: str, *, admin: bool = False) -> DemoUser:
     from firebase_admin import auth
+
     from salamin.core import firebase
 
     base = f"http://{ep.auth}/identitytoolkit.googleapis.com/v1"

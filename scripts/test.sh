@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 functions/venv/bin/ruff check .
+functions/venv/bin/ruff format --check -q .
 functions/venv/bin/mypy functions/salamin functions/main.py scripts/stack.py
 exec functions/venv/bin/pytest "$@"

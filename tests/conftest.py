@@ -24,13 +24,17 @@ from scripts.stack import Endpoints, Stack  # noqa: E402
 def stack() -> Iterator[Stack]:
     """One suite per test session. A machine-wide lock makes a second concurrent pytest session
     wait for the first instead of failing on busy ports."""
-    lock_path = Path(tempfile.gettempdir()) / "salamin-emulator-suite.lock"  # machine-wide: ports are
+    lock_path = (
+        Path(tempfile.gettempdir()) / "salamin-emulator-suite.lock"
+    )  # machine-wide: ports are
     with open(lock_path, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print("\n[tests] another test session holds the emulator suite; waiting ...",
-                  file=sys.stderr)
+            print(
+                "\n[tests] another test session holds the emulator suite; waiting ...",
+                file=sys.stderr,
+            )
             fcntl.flock(lock, fcntl.LOCK_EX)
         s = Stack()
         s.start()

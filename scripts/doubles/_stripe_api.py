@@ -342,8 +342,10 @@ class StripeState:
         if fee_raw is None or fee_raw == "":
             return None
         fee = as_int(fee_raw, param="application_fee_amount", minimum=0)
-        if pi.get("transfer_data") is None and not pi.get("on_behalf_of") and not (
-            ctx.stripe_account
+        if (
+            pi.get("transfer_data") is None
+            and not pi.get("on_behalf_of")
+            and not (ctx.stripe_account)
         ):
             raise StripeApiError.invalid(
                 "Can only apply an application_fee_amount when the PaymentIntent is attempting "
@@ -377,8 +379,10 @@ class StripeState:
             raw = as_dict(params["automatic_payment_methods"], param="automatic_payment_methods")
             apm = {
                 "enabled": as_bool(
-                    require({"automatic_payment_methods[enabled]": raw.get("enabled")},
-                            "automatic_payment_methods[enabled]"),
+                    require(
+                        {"automatic_payment_methods[enabled]": raw.get("enabled")},
+                        "automatic_payment_methods[enabled]",
+                    ),
                     param="automatic_payment_methods[enabled]",
                 )
             }
@@ -466,9 +470,7 @@ class StripeState:
         reject_unknown(params, {"expand", "client_secret"})
         return self._get_pi_obj(pi_id)
 
-    def _update_pi(
-        self, params: dict[str, Any], ctx: RequestContext, pi_id: str
-    ) -> dict[str, Any]:
+    def _update_pi(self, params: dict[str, Any], ctx: RequestContext, pi_id: str) -> dict[str, Any]:
         reject_unknown(params, _PI_UPDATE_PARAMS)
         pi = self._get_pi_obj(pi_id)
         final = pi["status"] in ("succeeded", "canceled")
@@ -500,8 +502,13 @@ class StripeState:
         if "payment_method" in params:
             updated["payment_method"] = self._check_payment_method(params["payment_method"])
             updated["status"] = "requires_confirmation"
-        for name in ("receipt_email", "transfer_group", "statement_descriptor",
-                     "statement_descriptor_suffix", "setup_future_usage"):
+        for name in (
+            "receipt_email",
+            "transfer_group",
+            "statement_descriptor",
+            "statement_descriptor_suffix",
+            "setup_future_usage",
+        ):
             if name in params:
                 updated[name] = params[name] or None
         if "capture_method" in params:
@@ -578,8 +585,9 @@ class StripeState:
                 "payment_method": {"id": pm, "object": "payment_method", "type": "card"},
                 "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}",
             }
-            pi.update(status="requires_payment_method", payment_method=None,
-                      last_payment_error=error)
+            pi.update(
+                status="requires_payment_method", payment_method=None, last_payment_error=error
+            )
             self.emit("payment_intent.payment_failed", pi, ctx=ctx)
             raise StripeApiError(
                 status=402,
@@ -605,7 +613,7 @@ class StripeState:
         return pi
 
     def _new_charge(self, pi: dict[str, Any], pm: str) -> dict[str, Any]:
-        brand, last4 = (_CARD_OK[pm] if pm in _CARD_OK else _CARD_DECLINED[pm][:2])
+        brand, last4 = _CARD_OK[pm] if pm in _CARD_OK else _CARD_DECLINED[pm][:2]
         charge = {
             "id": new_id("ch_"),
             "object": "charge",
@@ -647,9 +655,7 @@ class StripeState:
         self.charges[charge["id"]] = charge
         return charge
 
-    def _cancel_pi(
-        self, params: dict[str, Any], ctx: RequestContext, pi_id: str
-    ) -> dict[str, Any]:
+    def _cancel_pi(self, params: dict[str, Any], ctx: RequestContext, pi_id: str) -> dict[str, Any]:
         reject_unknown(params, {"cancellation_reason", "expand"})
         pi = self._get_pi_obj(pi_id)
         if pi["status"] not in _CANCELABLE:
@@ -677,8 +683,9 @@ class StripeState:
     def _capture_pi(
         self, params: dict[str, Any], ctx: RequestContext, pi_id: str
     ) -> dict[str, Any]:
-        reject_unknown(params, {"amount_to_capture", "application_fee_amount", "metadata",
-                                "expand"})
+        reject_unknown(
+            params, {"amount_to_capture", "application_fee_amount", "metadata", "expand"}
+        )
         pi = self._get_pi_obj(pi_id)
         if pi["status"] != "requires_capture":
             raise StripeApiError.unexpected_state(
@@ -715,14 +722,24 @@ class StripeState:
     # ------------------------------------------------------------------ refunds
 
     def _create_refund(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        reject_unknown(params, {"payment_intent", "charge", "amount", "reason", "metadata",
-                                "expand", "refund_application_fee", "reverse_transfer"})
+        reject_unknown(
+            params,
+            {
+                "payment_intent",
+                "charge",
+                "amount",
+                "reason",
+                "metadata",
+                "expand",
+                "refund_application_fee",
+                "reverse_transfer",
+            },
+        )
         if params.get("payment_intent"):
             pi = self._get_pi_obj(str(params["payment_intent"]), param="payment_intent")
             if pi["status"] != "succeeded" or not pi["latest_charge"]:
                 raise StripeApiError.invalid(
-                    f"This PaymentIntent ({pi['id']}) does not have a successful charge to "
-                    "refund.",
+                    f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
                     param="payment_intent",
                     code="charge_not_refundable" if pi["status"] == "succeeded" else None,
                 )
@@ -734,7 +751,8 @@ class StripeState:
             charge = found
             if charge["status"] != "succeeded" or not charge["captured"]:
                 raise StripeApiError.invalid(
-                    f"Charge {charge['id']} has not been captured.", param="charge",
+                    f"Charge {charge['id']} has not been captured.",
+                    param="charge",
                     code="charge_not_refundable",
                 )
         else:
@@ -806,9 +824,20 @@ class StripeState:
     # ------------------------------------------------------------------ connect
 
     def _create_account(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        reject_unknown(params, {"type", "email", "country", "capabilities", "metadata",
-                                "business_type", "business_profile", "default_currency",
-                                "expand"})
+        reject_unknown(
+            params,
+            {
+                "type",
+                "email",
+                "country",
+                "capabilities",
+                "metadata",
+                "business_type",
+                "business_profile",
+                "default_currency",
+                "expand",
+            },
+        )
         type_ = as_choice(
             require(params, "type"), param="type", choices=("express", "standard", "custom")
         )
@@ -825,8 +854,10 @@ class StripeState:
             for name, spec in requested.items():
                 spec_dict = as_dict(spec, param=f"capabilities[{name}]")
                 wanted = as_bool(
-                    require({f"capabilities[{name}][requested]": spec_dict.get("requested")},
-                            f"capabilities[{name}][requested]"),
+                    require(
+                        {f"capabilities[{name}][requested]": spec_dict.get("requested")},
+                        f"capabilities[{name}][requested]",
+                    ),
                     param=f"capabilities[{name}][requested]",
                 )
                 if wanted:
@@ -847,13 +878,25 @@ class StripeState:
             "metadata": merge_metadata({}, params.get("metadata", {})),
             "payouts_enabled": False,
             "requirements": {
-                "currently_due": ["business_type", "external_account", "tos_acceptance.date",
-                                  "tos_acceptance.ip"],
+                "currently_due": [
+                    "business_type",
+                    "external_account",
+                    "tos_acceptance.date",
+                    "tos_acceptance.ip",
+                ],
                 "disabled_reason": "requirements.past_due",
-                "eventually_due": ["business_type", "external_account", "tos_acceptance.date",
-                                   "tos_acceptance.ip"],
-                "past_due": ["business_type", "external_account", "tos_acceptance.date",
-                             "tos_acceptance.ip"],
+                "eventually_due": [
+                    "business_type",
+                    "external_account",
+                    "tos_acceptance.date",
+                    "tos_acceptance.ip",
+                ],
+                "past_due": [
+                    "business_type",
+                    "external_account",
+                    "tos_acceptance.date",
+                    "tos_acceptance.ip",
+                ],
             },
             "type": type_,
         }
@@ -891,14 +934,23 @@ class StripeState:
             self.emit("account.updated", account, ctx=ctx, previous=previous)
         return account
 
-    def _create_account_link(
-        self, params: dict[str, Any], ctx: RequestContext
-    ) -> dict[str, Any]:
-        reject_unknown(params, {"account", "refresh_url", "return_url", "type", "collect",
-                                "collection_options", "expand"})
+    def _create_account_link(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        reject_unknown(
+            params,
+            {
+                "account",
+                "refresh_url",
+                "return_url",
+                "type",
+                "collect",
+                "collection_options",
+                "expand",
+            },
+        )
         account = self._get_account_obj(str(require(params, "account")))
         link_type = as_choice(
-            require(params, "type"), param="type",
+            require(params, "type"),
+            param="type",
             choices=("account_onboarding", "account_update"),
         )
         return_url = as_str(require(params, "return_url"), param="return_url")

@@ -173,7 +173,5 @@ def merge_metadata(current: dict[str, str], value: Any) -> dict[str, str]:
         else:
             merged[key] = item
     if len(merged) > 50:
-        raise StripeApiError.invalid(
-            "Metadata can have a maximum of 50 keys.", param="metadata"
-        )
+        raise StripeApiError.invalid("Metadata can have a maximum of 50 keys.", param="metadata")
     return merged

@@ -65,8 +65,9 @@ class WebhookDispatcher:
 
     def start(self) -> None:
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="stripe-double-webhooks",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="stripe-double-webhooks", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

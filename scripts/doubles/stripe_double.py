@@ -149,11 +149,13 @@ class StripeDouble:
         self._clock = clock
         self._stopping = threading.Event()
         self._dispatcher: WebhookDispatcher
-        self._state = StripeState(clock=clock, api_version=api_version,
-                                  on_event=self._on_event)
+        self._state = StripeState(clock=clock, api_version=api_version, on_event=self._on_event)
         self._lock = self._state.lock
         self._dispatcher = WebhookDispatcher(
-            lock=self._lock, clock=clock, url=webhook_url, secret=webhook_secret,
+            lock=self._lock,
+            clock=clock,
+            url=webhook_url,
+            secret=webhook_secret,
             retry_delays=retry_delays,
         )
         self._faults: list[_Fault] = []
@@ -177,8 +179,10 @@ class StripeDouble:
         self._stopping.clear()
         self._dispatcher.start()
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="stripe-double-http", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="stripe-double-http",
+            daemon=True,
         )
         self._thread.start()
         return self.url
@@ -217,8 +221,9 @@ class StripeDouble:
 
     def events(self, type: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            return [copy.deepcopy(e) for e in self._state.events.values()
-                    if type in (None, e["type"])]
+            return [
+                copy.deepcopy(e) for e in self._state.events.values() if type in (None, e["type"])
+            ]
 
     def event(self, event_id: str) -> dict[str, Any]:
         with self._lock:
@@ -259,13 +264,15 @@ class StripeDouble:
 
     def deliver(self, event_id: str, timestamp: int | None = None) -> list[dict[str, Any]]:
         """Send one event now, synchronously, taking it out of the held queue (reordering)."""
-        return self._dispatcher.deliver_now(self.event(event_id), kind="manual",
-                                            timestamp=timestamp)
+        return self._dispatcher.deliver_now(
+            self.event(event_id), kind="manual", timestamp=timestamp
+        )
 
     def redeliver(self, event_id: str, timestamp: int | None = None) -> list[dict[str, Any]]:
         """Send an already delivered event again, synchronously (duplicate delivery)."""
-        return self._dispatcher.deliver_now(self.event(event_id), kind="redelivery",
-                                            timestamp=timestamp)
+        return self._dispatcher.deliver_now(
+            self.event(event_id), kind="redelivery", timestamp=timestamp
+        )
 
     def fail_next(
         self,
@@ -284,8 +291,9 @@ class StripeDouble:
         if phase not in _PHASES:
             raise ValueError(f"phase must be one of {_PHASES}")
         with self._lock:
-            self._faults.append(_Fault("fail", path_prefix, method and method.upper(), phase,
-                                       times, status=status))
+            self._faults.append(
+                _Fault("fail", path_prefix, method and method.upper(), phase, times, status=status)
+            )
 
     def delay_next(
         self,
@@ -306,8 +314,11 @@ class StripeDouble:
         if phase not in _PHASES:
             raise ValueError(f"phase must be one of {_PHASES}")
         with self._lock:
-            self._faults.append(_Fault("delay", path_prefix, method and method.upper(), phase,
-                                       times, seconds=seconds))
+            self._faults.append(
+                _Fault(
+                    "delay", path_prefix, method and method.upper(), phase, times, seconds=seconds
+                )
+            )
 
     def onboard_account(self, account_id: str) -> dict[str, Any]:
         with self._lock:
@@ -316,8 +327,11 @@ class StripeDouble:
     def requests(self, path_prefix: str | None = None) -> list[dict[str, Any]]:
         """Log of API calls: method, path, status, idempotency_key, replayed."""
         with self._lock:
-            return [dict(r) for r in self._log
-                    if path_prefix is None or r["path"].startswith(path_prefix)]
+            return [
+                dict(r)
+                for r in self._log
+                if path_prefix is None or r["path"].startswith(path_prefix)
+            ]
 
     def reset(self) -> None:
         """Forget all objects, events, deliveries, faults and idempotency keys."""
@@ -349,9 +363,7 @@ class StripeDouble:
         if seconds > 0:
             self._stopping.wait(seconds)
 
-    def handle_api(
-        self, method: str, raw_path: str, *, headers: Any, body: bytes
-    ) -> _Response:
+    def handle_api(self, method: str, raw_path: str, *, headers: Any, body: bytes) -> _Response:
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
         request_id = new_id("req_", 14)
@@ -362,7 +374,11 @@ class StripeDouble:
         replayed = False
         try:
             status, payload, original = self._answer(
-                method, path, query=split.query, headers=headers, body=body,
+                method,
+                path,
+                query=split.query,
+                headers=headers,
+                body=body,
                 request_id=request_id,
             )
             if original is not None:
@@ -373,10 +389,16 @@ class StripeDouble:
             status, payload = exc.status, _encode(exc.body())
             base_headers.update(exc.headers)
         with self._lock:
-            self._log.append({
-                "method": method, "path": path, "status": status,
-                "idempotency_key": idem_key, "replayed": replayed, "request_id": request_id,
-            })
+            self._log.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "idempotency_key": idem_key,
+                    "replayed": replayed,
+                    "request_id": request_id,
+                }
+            )
         return _Response(status, payload, base_headers)
 
     def _answer(
@@ -398,7 +420,9 @@ class StripeDouble:
                 raise StripeApiError.injected(fail.status)
             params = parse_form(body.decode() if method == "POST" else query)
             ctx = RequestContext(
-                api_key=api_key, base_url=self.url, request_id=request_id,
+                api_key=api_key,
+                base_url=self.url,
+                request_id=request_id,
                 idempotency_key=headers.get("Idempotency-Key") if method == "POST" else None,
                 stripe_account=headers.get("Stripe-Account"),
             )
@@ -505,11 +529,15 @@ class StripeDouble:
         except StripeApiError as exc:
             return _Response(404, exc.message.encode(), {}, "text/plain")
         if done:
-            html = (f"<html><body><p>Onboarding complete for {account_id}.</p>"
-                    f'<a id="return" href="{next_url}">Return</a></body></html>')
+            html = (
+                f"<html><body><p>Onboarding complete for {account_id}.</p>"
+                f'<a id="return" href="{next_url}">Return</a></body></html>'
+            )
         else:
-            html = (f"<html><body><p>This link has expired or was already used.</p>"
-                    f'<a id="refresh" href="{next_url}">Get a new link</a></body></html>')
+            html = (
+                f"<html><body><p>This link has expired or was already used.</p>"
+                f'<a id="refresh" href="{next_url}">Get a new link</a></body></html>'
+            )
         return _Response(200, html.encode(), {"X-Next-Url": next_url}, "text/html")
 
     def handle_control(self, method: str, raw_path: str, body: bytes) -> _Response:
@@ -551,17 +579,28 @@ class StripeDouble:
         if route == ("POST", "deliveries", "wait"):
             return {"idle": self.wait_for_deliveries(float(args.get("timeout", 5.0)))}
         if route == ("POST", "fail_next"):
-            self.fail_next(args["path_prefix"], int(args.get("status", 500)),
-                           times=int(args.get("times", 1)), method=args.get("method"),
-                           phase=args.get("phase", "before"))
+            self.fail_next(
+                args["path_prefix"],
+                int(args.get("status", 500)),
+                times=int(args.get("times", 1)),
+                method=args.get("method"),
+                phase=args.get("phase", "before"),
+            )
             return {"ok": True}
         if route == ("POST", "delay_next"):
-            self.delay_next(args["path_prefix"], float(args["seconds"]),
-                            times=int(args.get("times", 1)), method=args.get("method"),
-                            phase=args.get("phase", "after"))
+            self.delay_next(
+                args["path_prefix"],
+                float(args["seconds"]),
+                times=int(args.get("times", 1)),
+                method=args.get("method"),
+                phase=args.get("phase", "after"),
+            )
             return {"ok": True}
-        if method == "POST" and len(parts) == 3 and parts[0] == "accounts" and (
-            parts[2] == "onboard"
+        if (
+            method == "POST"
+            and len(parts) == 3
+            and parts[0] == "accounts"
+            and (parts[2] == "onboard")
         ):
             try:
                 return self.onboard_account(parts[1])
@@ -600,9 +639,11 @@ def _check_auth(header: str | None) -> str:
         except (ValueError, UnicodeDecodeError):
             key = ""
         scheme = "bearer"
-    if scheme.lower() != "bearer" or not key.startswith(("sk_test_", "rk_test_")) or len(
-        key
-    ) <= len("sk_test_"):
+    if (
+        scheme.lower() != "bearer"
+        or not key.startswith(("sk_test_", "rk_test_"))
+        or len(key) <= len("sk_test_")
+    ):
         shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if key else "(none)"
         raise StripeApiError(
             status=401,

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 import pytest
-from salamin.gateways.gemini import GeminiGateway
 
+from salamin.gateways.gemini import GeminiGateway
 from scripts.doubles.gemini_double import GeminiDouble
 
 

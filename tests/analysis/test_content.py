@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from salamin.analysis.content import (
     ContentJudgement,
     analyze_content,
 )
 from salamin.gateways.gemini import GeminiGateway
-
 from scripts.doubles.gemini_double import GeminiDouble
 
 QUESTION = "Tell me about a time you reduced customer churn."

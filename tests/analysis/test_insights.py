@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from salamin.analysis.content import analyze_content
 from salamin.analysis.insights import (
     AnalysisEvidence,
@@ -33,7 +34,6 @@ from salamin.models.analysis import (
     Tonality,
     VerbalMetrics,
 )
-
 from scripts.doubles.gemini_double import GeminiDouble
 
 FILLER_TIMES = [12.4, 40.2, 41.0, 45.5, 52.3, 60.1, 88.0, 120.7, 150.2, 180.0, 200.4, 230.9]

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from salamin.analysis import jobs, service
 from salamin.analysis.service import AnalysisResult, Progress
 from salamin.core.caller import Caller
 from salamin.core.clock import FixedClock
 from salamin.core.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
-
 from tests.analysis.synthetic import measurement
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from salamin.analysis.overall import (
     category_score,
     confidence_scores,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
 from salamin.analysis import service
 from salamin.analysis.media.models import Absence
 from salamin.analysis.overall import category_score
 from salamin.gateways.gemini import GeminiGateway
 from salamin.models.analysis import MultiModalAnalysis
-
 from scripts.doubles.gemini_double import GeminiDouble
 from tests.analysis.synthetic import (
     ANSWER,

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 import stripe
+
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import StripeGateway
-
 from scripts.stack import STRIPE_SECRET_KEY
 from tests.marketplace.booking_support import make_expert
 from tests.support.emulators import AuthEmulator, CallableError, call

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from salamin.core import collections as col
 
+from salamin.core import collections as col
 from tests.marketplace.discovery_support import expert_doc, put_expert, window
 from tests.support.emulators import AuthEmulator, CallableError, call
 

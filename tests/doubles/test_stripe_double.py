@@ -54,14 +54,16 @@ class WebhookSink:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/stripe/webhook"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def events(self) -> list[stripe.Event]:
         """Every received body, verified and parsed the way a webhook handler does it."""
         return [
-            stripe.Webhook.construct_event(r["raw"], r["headers"]["Stripe-Signature"],
-                                           WEBHOOK_SECRET)
+            stripe.Webhook.construct_event(
+                r["raw"], r["headers"]["Stripe-Signature"], WEBHOOK_SECRET
+            )
             for r in self.received
         ]
 
@@ -170,8 +172,9 @@ def test_confirm_succeeds_and_emits_signed_webhook(
 
 
 def test_create_with_confirm_true(client: stripe.StripeClient, double: StripeDouble) -> None:
-    pi = _booking_intent(client, _coach(client, double), confirm=True,
-                         payment_method="pm_card_visa")
+    pi = _booking_intent(
+        client, _coach(client, double), confirm=True, payment_method="pm_card_visa"
+    )
     assert pi.status == "succeeded"
     assert pi.payment_method == "pm_card_visa"
 
@@ -212,8 +215,7 @@ def test_cancel_and_cancel_refused_once_succeeded(
         client.v1.payment_intents.confirm(open_pi.id, {"payment_method": "pm_card_visa"})
     assert confirm_canceled.value.code == "payment_intent_unexpected_state"
 
-    paid = _booking_intent(client, acct, key="k-paid", confirm=True,
-                           payment_method="pm_card_visa")
+    paid = _booking_intent(client, acct, key="k-paid", confirm=True, payment_method="pm_card_visa")
     with pytest.raises(stripe.InvalidRequestError) as cancel_paid:
         client.v1.payment_intents.cancel(paid.id)
     assert cancel_paid.value.http_status == 400
@@ -231,8 +233,13 @@ def test_update_merges_metadata(client: stripe.StripeClient, double: StripeDoubl
 
 
 def test_manual_capture(client: stripe.StripeClient, double: StripeDouble) -> None:
-    pi = _booking_intent(client, _coach(client, double), capture_method="manual", confirm=True,
-                         payment_method="pm_card_visa")
+    pi = _booking_intent(
+        client,
+        _coach(client, double),
+        capture_method="manual",
+        confirm=True,
+        payment_method="pm_card_visa",
+    )
     assert (pi.status, pi.amount_capturable, pi.amount_received) == ("requires_capture", 5000, 0)
     captured = client.v1.payment_intents.capture(pi.id)
     assert (captured.status, captured.amount_received) == ("succeeded", 5000)
@@ -274,11 +281,16 @@ def test_decline_is_replayed_for_same_key(
 def test_refund_partial_then_full_and_over_refund_rejected(
     client: stripe.StripeClient, double: StripeDouble, sink: WebhookSink
 ) -> None:
-    pi = _booking_intent(client, _coach(client, double), confirm=True,
-                         payment_method="pm_card_visa")
+    pi = _booking_intent(
+        client, _coach(client, double), confirm=True, payment_method="pm_card_visa"
+    )
     partial = client.v1.refunds.create(
-        {"payment_intent": pi.id, "amount": 1500, "reason": "requested_by_customer",
-         "metadata": {"booking_id": "b1"}}
+        {
+            "payment_intent": pi.id,
+            "amount": 1500,
+            "reason": "requested_by_customer",
+            "metadata": {"booking_id": "b1"},
+        }
     )
     assert partial.id.startswith("re_") and partial.object == "refund"
     assert (partial.amount, partial.status, partial.payment_intent) == (1500, "succeeded", pi.id)
@@ -297,8 +309,7 @@ def test_refund_partial_then_full_and_over_refund_rejected(
     _delivered_types(double)
     refunded = [e for e in sink.events() if e.type == "charge.refunded"]
     charges = [e.data.object for e in refunded]
-    assert [(c["amount_refunded"], c["refunded"]) for c in charges] == [(1500, False),
-                                                                      (5000, True)]
+    assert [(c["amount_refunded"], c["refunded"]) for c in charges] == [(1500, False), (5000, True)]
     assert all(c["payment_intent"] == pi.id and c["amount"] == 5000 for c in charges)
 
 
@@ -321,10 +332,17 @@ def test_account_link_onboarding_emits_account_updated(
     before = client.v1.accounts.retrieve(acct)
     assert acct.startswith("acct_") and before.type == "express"
     assert (before.charges_enabled, before.payouts_enabled, before.details_submitted) == (
-        False, False, False)
+        False,
+        False,
+        False,
+    )
     link = client.v1.account_links.create(
-        {"account": acct, "refresh_url": "https://app.example/refresh",
-         "return_url": "https://app.example/return", "type": "account_onboarding"}
+        {
+            "account": acct,
+            "refresh_url": "https://app.example/refresh",
+            "return_url": "https://app.example/return",
+            "type": "account_onboarding",
+        }
     )
     assert link.url.startswith(f"{double.url}/connect/onboarding/{acct}")
     with urllib.request.urlopen(link.url) as page:
@@ -332,7 +350,10 @@ def test_account_link_onboarding_emits_account_updated(
         assert page.headers["X-Next-Url"] == "https://app.example/return"
     after = client.v1.accounts.retrieve(acct)
     assert (after.charges_enabled, after.payouts_enabled, after.details_submitted) == (
-        True, True, True)
+        True,
+        True,
+        True,
+    )
     assert after.capabilities is not None and after.capabilities.transfers == "active"
     with urllib.request.urlopen(link.url) as page:  # links are single use
         assert page.headers["X-Next-Url"] == "https://app.example/refresh"
@@ -387,9 +408,11 @@ def test_invalid_params_raise_invalid_request_error(
 
 
 def test_unknown_ids_are_404(client: stripe.StripeClient) -> None:
-    for call in (lambda: client.v1.payment_intents.retrieve("pi_missing"),
-                 lambda: client.v1.refunds.retrieve("re_missing"),
-                 lambda: client.v1.accounts.retrieve("acct_missing")):
+    for call in (
+        lambda: client.v1.payment_intents.retrieve("pi_missing"),
+        lambda: client.v1.refunds.retrieve("re_missing"),
+        lambda: client.v1.accounts.retrieve("acct_missing"),
+    ):
         with pytest.raises(stripe.InvalidRequestError) as caught:
             call()
         assert caught.value.http_status == 404 and caught.value.code == "resource_missing"
@@ -426,11 +449,13 @@ def test_injected_5xx_raises_api_error_without_retry(
 
 
 def test_lost_response_is_recovered_by_retry_with_same_key(double: StripeDouble) -> None:
-    retrying = stripe.StripeClient("sk_test_double", base_addresses={"api": double.url},
-                                   max_network_retries=1)
+    retrying = stripe.StripeClient(
+        "sk_test_double", base_addresses={"api": double.url}, max_network_retries=1
+    )
     double.fail_next("/v1/payment_intents", status=500, phase="after")
-    pi = retrying.v1.payment_intents.create({"amount": 5000, "currency": "usd"},
-                                            {"idempotency_key": "booking-b9"})
+    pi = retrying.v1.payment_intents.create(
+        {"amount": 5000, "currency": "usd"}, {"idempotency_key": "booking-b9"}
+    )
     log = double.requests("/v1/payment_intents")
     assert [(r["status"], r["replayed"]) for r in log] == [(500, False), (200, True)]
     assert double.get(pi.id)["amount"] == 5000
@@ -439,7 +464,8 @@ def test_lost_response_is_recovered_by_retry_with_same_key(double: StripeDouble)
 
 def test_delay_next_times_out_client_and_replay_recovers(double: StripeDouble) -> None:
     impatient = stripe.StripeClient(
-        "sk_test_double", base_addresses={"api": double.url},
+        "sk_test_double",
+        base_addresses={"api": double.url},
         http_client=stripe.RequestsClient(timeout=0.3),
     )
     double.delay_next("/v1/payment_intents", seconds=3)
@@ -454,7 +480,8 @@ def test_delay_next_times_out_client_and_replay_recovers(double: StripeDouble) -
 
 def test_retry_while_first_call_still_runs_gets_409(double: StripeDouble) -> None:
     impatient = stripe.StripeClient(
-        "sk_test_double", base_addresses={"api": double.url},
+        "sk_test_double",
+        base_addresses={"api": double.url},
         http_client=stripe.RequestsClient(timeout=0.3),
     )
     double.delay_next("/v1/payment_intents", seconds=3, phase="before")
@@ -512,8 +539,9 @@ def test_stale_signature_timestamp_is_rejected(
     double.redeliver(event_id, timestamp=1_000_000_000)
     last = sink.received[-1]
     with pytest.raises(stripe.SignatureVerificationError):
-        stripe.Webhook.construct_event(last["raw"], last["headers"]["Stripe-Signature"],
-                                       WEBHOOK_SECRET)
+        stripe.Webhook.construct_event(
+            last["raw"], last["headers"]["Stripe-Signature"], WEBHOOK_SECRET
+        )
 
 
 def test_hold_and_deliver_out_of_order(
@@ -533,7 +561,10 @@ def test_hold_and_deliver_out_of_order(
     double.release()
     assert double.wait_for_deliveries(5)
     assert [e.type for e in sink.events()] == [
-        "account.updated", "charge.refunded", "payment_intent.succeeded"]
+        "account.updated",
+        "charge.refunded",
+        "payment_intent.succeeded",
+    ]
     assert double.pending_events() == []
 
 
@@ -551,8 +582,7 @@ def test_failed_delivery_is_retried_and_recorded(
 def test_http_control_api(client: stripe.StripeClient, double: StripeDouble) -> None:
     def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{double.url}/_double{path}", data=data,
-                                         method=method)
+        request = urllib.request.Request(f"{double.url}/_double{path}", data=data, method=method)
         with urllib.request.urlopen(request) as response:
             return json.loads(response.read())
 
@@ -575,7 +605,9 @@ def test_http_control_api(client: stripe.StripeClient, double: StripeDouble) -> 
 def test_runs_as_a_script() -> None:
     proc = subprocess.Popen(
         [sys.executable, "scripts/doubles/stripe_double.py", "--port", "0"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

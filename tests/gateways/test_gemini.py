@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from pydantic import BaseModel, Field
+
 from salamin.core.errors import Unavailable
 from salamin.gateways.gemini import GeminiGateway, GeminiUnavailable
-
 from scripts.doubles.gemini_double import GeminiDouble, ScriptedResponse, error_envelope
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
+
 from salamin.gateways import ics
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import stripe
+
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import FixedClock
@@ -26,7 +27,6 @@ from salamin.marketplace import booking, payments, payouts
 from salamin.marketplace.onboarding import private_expert_document, public_expert_document
 from salamin.models.expert import ExpertProfile
 from salamin.models.session import BookingRequest, BookingResult, ExpertSession
-
 from scripts.doubles.stripe_double import StripeDouble
 from tests.support.factories import application_data
 

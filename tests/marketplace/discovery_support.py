@@ -11,7 +11,6 @@ from salamin.marketplace import availability as av
 from salamin.marketplace import search_index
 from salamin.marketplace.onboarding import public_expert_document
 from salamin.models.expert import ExpertProfile
-
 from tests.support.factories import application_data
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from salamin.marketplace import availability as av
 from salamin.models.expert import PublicExpert
-
 from tests.marketplace.discovery_support import (
     NOW,
     busy_doc,

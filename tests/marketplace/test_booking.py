@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied, SalaminError
 from salamin.gateways.stripe_gateway import StripeUnavailable
 from salamin.marketplace import holds, payments
 from salamin.models.session import BookingRequest
-
 from tests.marketplace.booking_support import *  # noqa: F403
 from tests.marketplace.booking_support import DAY, EXPERT, USER, USER2, World, make_expert
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from salamin.core.caller import Caller
 from salamin.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
 from salamin.marketplace import feedback, lifecycle
 from salamin.marketplace.performance import performance_rating
 from salamin.models.session import ExpertFeedback, UserFeedback
-
 from tests.marketplace.booking_support import *  # noqa: F403
 from tests.marketplace.booking_support import EXPERT, USER, USER2, World
 

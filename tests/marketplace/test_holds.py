@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 from salamin.marketplace import holds
-
 from tests.marketplace.booking_support import *  # noqa: F403
 from tests.marketplace.booking_support import DAY, USER, USER2, World
 

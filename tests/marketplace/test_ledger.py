@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from salamin.marketplace import ledger, pricing
 from salamin.models.session import ExpertSession, PriceQuote
-
 from tests.marketplace.booking_support import *  # noqa: F403
 from tests.marketplace.booking_support import EXPERT, USER, USER2, World
 

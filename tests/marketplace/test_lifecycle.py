@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from salamin.core.caller import Caller
 from salamin.core.errors import FailedPrecondition, PermissionDenied
 from salamin.marketplace import lifecycle, payments
 from salamin.marketplace.booking import SlotTaken
-
 from tests.marketplace.booking_support import *  # noqa: F403
 from tests.marketplace.booking_support import DAY, EXPERT, USER, USER2, World
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import FixedClock
@@ -17,7 +18,6 @@ from salamin.core.errors import (
 )
 from salamin.marketplace import onboarding
 from salamin.models.expert import ExpertApplicationInput
-
 from tests.support.factories import PDF_BYTES, PNG_BYTES, application_data
 
 APPLICANT = Caller(uid="applicant-1", email="ada@example.com")

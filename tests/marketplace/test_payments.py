@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import stripe
+
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import WebhookSignatureInvalid
 from salamin.marketplace import holds, payments, payouts
-
 from tests.marketplace.booking_support import *  # noqa: F403
 from tests.marketplace.booking_support import (
     EXPERT,

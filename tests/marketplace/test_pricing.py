@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from salamin.core.errors import InvalidArgument
 from salamin.marketplace import pricing
 from salamin.marketplace.pricing import ClientHistory, quote_session_price

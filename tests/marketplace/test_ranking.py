@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from salamin.marketplace import ranking
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)

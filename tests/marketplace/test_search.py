@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from salamin.core import collections as col
 from salamin.core.clock import FixedClock
 from salamin.core.errors import InvalidArgument
 from salamin.marketplace import ranking, search
 from salamin.marketplace import search_index as idx
-
 from tests.marketplace.discovery_support import (
     NOW,
     busy_doc,

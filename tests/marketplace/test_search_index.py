@@ -10,7 +10,6 @@ from typing import Any
 from salamin.core import collections as col
 from salamin.core.clock import FixedClock
 from salamin.marketplace import search_index as idx
-
 from tests.marketplace.discovery_support import (
     NOW,
     expert_doc,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from salamin.models.expert import ExpertApplicationInput
 
+from salamin.models.expert import ExpertApplicationInput
 from tests.support.factories import application_data
 
 

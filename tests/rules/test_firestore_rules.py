@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from salamin.core import collections as col
 
+from salamin.core import collections as col
 from tests.support.emulators import FirestoreRest, unsigned_token
 
 APPLICANT = "applicant-uid"

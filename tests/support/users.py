@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from firebase_admin import auth
-from salamin.core import firebase
 
+from salamin.core import firebase
 from tests.support.emulators import AuthEmulator, User
 
 

@@ -236,9 +236,7 @@ def _read_own_time(
     now: datetime,
 ) -> holds.Occupancy:
     rules = expert.get("availability") or {}
-    units = session.lockUnits or holds.lock_unit_ids(
-        session.scheduledDate, session.blockedUntil
-    )
+    units = session.lockUnits or holds.lock_unit_ids(session.scheduledDate, session.blockedUntil)
     return holds.read_occupancy(
         transaction,
         db,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from salamin.analysis.media import audio as audio_mod
 from salamin.analysis.media.errors import (
     CorruptMedia,

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from salamin.analysis.media.models import MediaMeasurement
 from salamin.analysis.media.pipeline import measure
 
@@ -34,7 +35,9 @@ def test_transcript_words_are_timed_and_ordered(audio_run):
     m, _ = audio_run
     assert m.transcript is not None
     text = m.transcript.text.lower()
-    assert "migration" in text and "tests" in text  # robust words; "billing" is sometimes "building"
+    assert (
+        "migration" in text and "tests" in text
+    )  # robust words; "billing" is sometimes "building"
     ws = m.evidence.words
     assert len(ws) >= 15
     assert all(w.start < w.end for w in ws)

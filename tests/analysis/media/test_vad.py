@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from salamin.analysis.media.vad import Segment, segments_from_probabilities
 
 

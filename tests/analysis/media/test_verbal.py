@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from salamin.analysis.media import verbal
 from salamin.analysis.media.models import WordTiming
 from salamin.analysis.media.vad import Segment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from salamin.analysis.media.video import FrameObservation, head_movement, is_centred, summarise
 
 SIZE = (320, 240)
