@@ -136,7 +136,7 @@ def main() -> int:
     print(f"  status={session['status']} paymentStatus={session['paymentStatus']}")
     print(f"  meeting link: {session['meetingLink']}")
     ledger = [
-        d.to_dict()
+        d.to_dict() or {}
         for d in db.collection(col.EXPERT_TRANSACTIONS)
         .where(filter=FieldFilter("sessionId", "==", booked["sessionId"]))
         .stream()

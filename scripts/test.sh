@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 functions/venv/bin/ruff check .
 functions/venv/bin/ruff format --check -q .
-functions/venv/bin/mypy functions/salamin functions/main.py scripts/stack.py
+functions/venv/bin/mypy functions/salamin functions/main.py scripts bench tests
 exec functions/venv/bin/pytest "$@"

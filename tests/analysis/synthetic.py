@@ -185,7 +185,7 @@ def measurement(
             ),
             videoConfidence=(
                 scoring.video_confidence(usable_s=24.0, face_share=face_share, mean_luminance=120.0)
-                if video
+                if video and face_share is not None
                 else None
             ),
         ),
