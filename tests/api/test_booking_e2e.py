@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 import stripe
+from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import StripeGateway
@@ -151,7 +152,9 @@ def test_search_book_pay_confirm_complete_feedback(
         (12000, 2400, 9600)
     ]
     assert db.collection(col.MAIL).document(f"{session_id}-confirmed-user").get().exists
-    events = db.collection(col.STRIPE_EVENTS).where("sessionId", "==", session_id)
+    events = db.collection(col.STRIPE_EVENTS).where(
+        filter=firestore.FieldFilter("sessionId", "==", session_id)
+    )
     _until(
         lambda: [e.get("status") for e in events.get()] == ["done"],
         what="the event record to be marked done after its after-effects",
