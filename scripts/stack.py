@@ -1,7 +1,8 @@
 """The local emulator suite: one place that starts, checks and stops every service.
 
     python scripts/stack.py up [--seed]   # start everything, print endpoints, wait for Ctrl-C
-    python scripts/stack.py stop          # stop a suite started elsewhere (from .runtime/stack.pids)
+    python scripts/stack.py stop          # stop a suite started elsewhere (.runtime/stack.pids)
+    python scripts/stack.py env           # only write functions/.env.local and .secret.local
 
 Services: the official Cloud Firestore emulator (rules loaded) plus the Auth, Functions and
 Cloud Tasks emulators of the Firebase CLI, the `gcp-storage-emulator` Storage emulator, and the
@@ -469,9 +470,19 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("up", help="start the suite and wait for Ctrl-C")
     up.add_argument("--seed", action="store_true", help="seed demo data once the suite is up")
     sub.add_parser("stop", help="stop a suite recorded in .runtime/stack.pids")
+    sub.add_parser(
+        "env",
+        help="only write functions/.env.local and .secret.local (for plain `firebase emulators:start`)",
+    )
     args = parser.parse_args(argv)
     if args.cmd == "stop":
         return _stop_recorded()
+    if args.cmd == "env":
+        _write_functions_env(Endpoints())
+        print(
+            "wrote functions/.env.local and functions/.secret.local (emulator-only, never deployed)"
+        )
+        return 0
 
     stack = Stack()
     stopping = False
