@@ -189,7 +189,6 @@ def _write_functions_env(ep: Endpoints) -> None:
             "STORAGE_EMULATOR_HOST",
         )
     }
-    params["SALAMIN_PUBLIC_BASE_URL"] = env["SALAMIN_FUNCTIONS_BASE"]
     secrets = {k: env[k] for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "GEMINI_API_KEY")}
     fdir = ROOT / "functions"
     (fdir / ".env.local").write_text("".join(f"{k}={v}\n" for k, v in params.items()))
