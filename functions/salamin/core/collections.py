@@ -5,6 +5,15 @@ EXPERTS = "experts"
 EXPERT_PRIVATE = "private"  # experts/{id}/private/contact: phone and personal email
 EXPERT_PRIVATE_CONTACT = "contact"
 EXPERT_CALENDARS = "expertCalendars"
+# Sub-collections of expertCalendars/{expertId} (docs/calendar-model.md)
+CALENDAR_BUSY = "busy"
+CALENDAR_LOCKS = "locks"
+CALENDAR_DAYS = "days"
+CALENDAR_WEEKS = "weeks"
+CALENDAR_CAP_TOKENS = "tokens"  # days/{date}/tokens/{k}, weeks/{week}/tokens/{k}
+CALENDAR_CLIENTS = "clients"  # repeat-client tally per user
+SESSION_PRIVATE = "private"  # expertSessions/{id}/private/contacts
+SESSION_CONTACTS = "contacts"
 EXPERT_SESSIONS = "expertSessions"
 EXPERT_TRANSACTIONS = "expertTransactions"
 ADMIN_NOTIFICATIONS = "adminNotifications"

@@ -50,10 +50,9 @@ MAX_DAYS_AHEAD = 60
 MAX_SESSION_MINUTES = 480
 MAX_BUFFER_MINUTES = 240
 
-# Sub-collections of expertCalendars/{expertId} (docs/calendar-model.md).
-BUSY = "busy"
-DAYS = "days"
-WEEKS = "weeks"
+BUSY = col.CALENDAR_BUSY
+DAYS = col.CALENDAR_DAYS
+WEEKS = col.CALENDAR_WEEKS
 
 _ENDED_STATUSES = frozenset({"cancelled", "expired", "released"})
 

@@ -133,7 +133,7 @@ def _pick_token(
     payments: BookingPayments | None,
 ) -> firestore.DocumentReference:
     """A free cap token under `parent` (a day or week doc); expired holds give theirs back."""
-    tokens = parent.collection("tokens")
+    tokens = parent.collection(col.CALENDAR_CAP_TOKENS)
     for _ in range(2):
         snaps = list(tokens.stream())
         free = holds.free_token_indexes([s.id for s in snaps], cap)

@@ -76,19 +76,19 @@ def calendar_ref(db: firestore.Client, expert_id: str) -> firestore.DocumentRefe
 
 
 def busy_ref(db: firestore.Client, expert_id: str, session_id: str) -> firestore.DocumentReference:
-    return calendar_ref(db, expert_id).collection("busy").document(session_id)
+    return calendar_ref(db, expert_id).collection(col.CALENDAR_BUSY).document(session_id)
 
 
 def lock_ref(db: firestore.Client, expert_id: str, unit: str) -> firestore.DocumentReference:
-    return calendar_ref(db, expert_id).collection("locks").document(unit)
+    return calendar_ref(db, expert_id).collection(col.CALENDAR_LOCKS).document(unit)
 
 
 def day_ref(db: firestore.Client, expert_id: str, local_date: str) -> firestore.DocumentReference:
-    return calendar_ref(db, expert_id).collection("days").document(local_date)
+    return calendar_ref(db, expert_id).collection(col.CALENDAR_DAYS).document(local_date)
 
 
 def week_ref(db: firestore.Client, expert_id: str, local_week: str) -> firestore.DocumentReference:
-    return calendar_ref(db, expert_id).collection("weeks").document(local_week)
+    return calendar_ref(db, expert_id).collection(col.CALENDAR_WEEKS).document(local_week)
 
 
 def session_ref(db: firestore.Client, session_id: str) -> firestore.DocumentReference:
@@ -97,7 +97,9 @@ def session_ref(db: firestore.Client, session_id: str) -> firestore.DocumentRefe
 
 def contacts_ref(db: firestore.Client, session_id: str) -> firestore.DocumentReference:
     """Server-only: both parties' names and emails, for notifications."""
-    return session_ref(db, session_id).collection("private").document("contacts")
+    return (
+        session_ref(db, session_id).collection(col.SESSION_PRIVATE).document(col.SESSION_CONTACTS)
+    )
 
 
 def lock_is_live(data: dict[str, Any] | None, now: datetime) -> bool:
@@ -295,11 +297,13 @@ def _token_for(
     for path in held:
         if path.startswith(prefix):
             return None, path
-    existing = [s.id for s in transaction.get(parent.collection("tokens").limit(1000))]
+    existing = [
+        s.id for s in transaction.get(parent.collection(col.CALENDAR_CAP_TOKENS).limit(1000))
+    ]
     free = free_token_indexes(existing, cap)
     if not free:
         raise TimeUnavailable(f"{what}_full")
-    return parent.collection("tokens").document(str(free[0])), None
+    return parent.collection(col.CALENDAR_CAP_TOKENS).document(str(free[0])), None
 
 
 def read_occupancy(

@@ -40,7 +40,7 @@ def client_ref(db: firestore.Client, expert_id: str, user_id: str) -> firestore.
     return (
         db.collection(col.EXPERT_CALENDARS)
         .document(expert_id)
-        .collection("clients")
+        .collection(col.CALENDAR_CLIENTS)
         .document(user_id)
     )
 
