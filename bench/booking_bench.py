@@ -25,14 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -43,10 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
-JAR = Path(
-    "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
-)
-MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
+from scripts.stack import reset_firestore, start_firestore_only, stop_firestore_only  # noqa: E402
+
 PROJECT = "demo-salamin-bench"
 SECRET_KEY = "sk_test_bench"
 WEBHOOK_SECRET = "whsec_bench"
@@ -55,55 +49,6 @@ SLOT_STARTS = ["08:00", "09:30", "11:00", "12:30", "14:00", "15:30", "17:00", "1
 
 
 # --- infrastructure --------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_emulator() -> tuple[str, subprocess.Popen[bytes] | None]:
-    host = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    if host:
-        return host, None
-    if not JAR.exists():
-        sys.exit(f"Firestore emulator jar missing at {JAR}")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            "java",
-            "-cp",
-            str(JAR),
-            MAIN,
-            "--host=127.0.0.1",
-            f"--port={port}",
-            f"--project_id={PROJECT}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return f"127.0.0.1:{port}", proc
-        time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGTERM)
-    sys.exit("Firestore emulator did not start")
-
-
-def reset(host: str) -> None:
-    url = f"http://{host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents"
-    for _ in range(50):
-        try:
-            urllib.request.urlopen(urllib.request.Request(url, method="DELETE")).read()
-            return
-        except urllib.error.HTTPError as exc:  # 409 while a transaction holds locks
-            if exc.code != 409:
-                raise
-            time.sleep(0.2)
 
 
 class Sink:
@@ -224,7 +169,7 @@ class Bench:
         from salamin.core import collections as col
         from salamin.marketplace import payouts
 
-        reset(self.host)
+        reset_firestore(self.host, PROJECT)
         self.double.reset()
         self.double.configure_webhook(self.sink.url, WEBHOOK_SECRET)
         self.sink.take()
@@ -411,7 +356,7 @@ def main() -> None:
     parser.add_argument("--experts", type=int, default=8, help="experts in the multi-expert runs")
     args = parser.parse_args()
 
-    host, proc = start_emulator()
+    host, proc = start_firestore_only(PROJECT)
     os.environ.update(
         FIRESTORE_EMULATOR_HOST=host, GCLOUD_PROJECT=PROJECT, GOOGLE_CLOUD_PROJECT=PROJECT
     )
@@ -440,8 +385,7 @@ def main() -> None:
         quiet.close()
         double.stop()
         sink.server.shutdown()
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
+        stop_firestore_only(proc)
 
     lat = report["latency"]
     print(

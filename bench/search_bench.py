@@ -29,13 +29,9 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,11 +40,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from scripts.stack import reset_firestore, start_firestore_only, stop_firestore_only  # noqa: E402
+
 PROJECT = "demo-salamin-bench"
-JAR = Path(
-    "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
-)
-MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 USER = "bench-user"
 PAGE = 20
 
@@ -171,50 +165,6 @@ work for these is exactly that of the unfiltered search."""
 
 
 # --- emulator ----------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_emulator() -> tuple[str, subprocess.Popen[bytes] | None]:
-    host = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    if host:
-        return host, None
-    if not JAR.exists():
-        sys.exit(
-            f"Firestore emulator jar missing at {JAR} (Debian google-cloud-cli-firestore-emulator)"
-        )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            "java",
-            "-cp",
-            str(JAR),
-            MAIN,
-            "--host=127.0.0.1",
-            f"--port={port}",
-            f"--project_id={PROJECT}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return f"127.0.0.1:{port}", proc
-        time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGTERM)
-    sys.exit("Firestore emulator did not start")
-
-
-def reset(host: str) -> None:
-    url = f"http://{host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents"
-    urllib.request.urlopen(urllib.request.Request(url, method="DELETE")).read()
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -573,7 +523,7 @@ def main() -> None:
 
     reps, baseline_reps = per_size(args.reps), per_size(args.baseline_reps)
 
-    host, proc = start_emulator()
+    host, proc = start_firestore_only(PROJECT)
     os.environ.update(
         FIRESTORE_EMULATOR_HOST=host, GCLOUD_PROJECT=PROJECT, GOOGLE_CLOUD_PROJECT=PROJECT
     )
@@ -584,7 +534,7 @@ def main() -> None:
     report: dict[str, Any] = {"bench": "expert_search", "page_size": PAGE, "sizes": {}}
     try:
         for size in sizes:
-            reset(host)
+            reset_firestore(host, PROJECT)
             seconds = seed(db, size, now=now)
             print(f"\n== {size} experts (seeded in {seconds:.1f} s) ==")
             print(
@@ -617,8 +567,7 @@ def main() -> None:
             )
             report["sizes"][str(size)] = {"seed_s": round(seconds, 1), "combos": rows}
     finally:
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
+        stop_firestore_only(proc)
     print(json.dumps(report, separators=(",", ":")))
 
 

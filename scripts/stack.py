@@ -335,17 +335,7 @@ class Stack:
     def reset_data(self) -> None:
         """Empty Firestore, Auth and Storage so each test starts from nothing."""
         ep = self.endpoints
-        fs = (
-            f"http://{ep.firestore}/emulator/v1/projects/{PROJECT_ID}/databases/(default)/documents"
-        )
-        for _ in range(50):  # 409 while a transaction still holds locks
-            try:
-                _request("DELETE", fs)
-                break
-            except urllib.error.HTTPError as exc:
-                if exc.code != 409:
-                    raise
-                time.sleep(0.2)
+        reset_firestore(ep.firestore)
         _request("DELETE", f"http://{ep.auth}/emulator/v1/projects/{PROJECT_ID}/accounts")
         _request("GET", f"{ep.storage}/wipe?keep-buckets=true")
 
@@ -401,6 +391,54 @@ class Stack:
             ("Emulator hub", f"127.0.0.1:{p.hub}"),
         ]
         return "\n".join(f"  {name:<32} {where}" for name, where in rows)
+
+
+def reset_firestore(host: str, project_id: str = PROJECT_ID) -> None:
+    """Delete every document; retried while the emulator answers 409 (a transaction holds locks)."""
+    url = f"http://{host}/emulator/v1/projects/{project_id}/databases/(default)/documents"
+    for _ in range(50):
+        try:
+            _request("DELETE", url)
+            return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409:
+                raise
+            time.sleep(0.2)
+    raise StackError(f"could not reset Firestore at {host}: locks held for 10 s")
+
+
+def start_firestore_only(project_id: str) -> tuple[str, subprocess.Popen[bytes] | None]:
+    """A lone Firestore emulator on a free port, for benchmarks that need only the database (no
+    triggers in the way of measurements). Reuses FIRESTORE_EMULATOR_HOST when it is set; the
+    process (None then) is stopped with `stop_firestore_only`."""
+    host = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    if host:
+        return host, None
+    if not FIRESTORE_JAR.exists():
+        raise StackError(
+            f"Firestore emulator jar not found at {FIRESTORE_JAR}: install the Debian package "
+            "google-cloud-cli-firestore-emulator (it is not on the package registries)"
+        )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    proc = subprocess.Popen(
+        ["java", "-cp", str(FIRESTORE_JAR), FIRESTORE_MAIN, "--host=127.0.0.1",
+         f"--port={port}", f"--project_id={project_id}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_port(port, timeout=30, what="Firestore emulator")
+    except StackError:
+        stop_firestore_only(proc)
+        raise
+    return f"127.0.0.1:{port}", proc
+
+
+def stop_firestore_only(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None:
+        _kill_group(proc.pid)
+        proc.wait(timeout=15)
 
 
 def _request(method: str, url: str) -> None:
