@@ -180,4 +180,7 @@ def test_json_schema_dialect_is_synthesised() -> None:
             "responseJsonSchema": Answer.model_json_schema(),
         },
     }
-    Answer.model_validate_json(synthesise(body))
+    answer = Answer.model_validate_json(synthesise(body))  # raises if the schema is not honoured
+    assert 5 <= len(answer.items) <= 7
+    assert answer.level in {"high", "medium", "low"}
+    assert 0 <= answer.ratio <= 1
