@@ -135,6 +135,17 @@ def test_search_book_pay_confirm_complete_feedback(
         )
     assert taken.value.code == "failed-precondition"
 
+    # bad input, bare or wrapped: invalid-argument with the spec's field paths, nothing written
+    bad = {"expertId": expert_user.uid, "sessionType": "group_therapy", "date": "2026-02-30",
+           "startTime": "9am", "duration": 60}  # fmt: skip
+    for body, prefix in ((bad, ""), ({"request": bad}, "request.")):
+        with pytest.raises(CallableError) as invalid:
+            call(ep, "createBookingRequest", body, token=stranger.id_token)
+        assert invalid.value.code == "invalid-argument"
+        paths = {f["path"] for f in invalid.value.details["fields"]}
+        assert paths == {f"{prefix}sessionType", f"{prefix}date", f"{prefix}startTime"}
+    assert len(list(db.collection(col.EXPERT_SESSIONS).stream())) == 1
+
     # the browser confirms the PaymentIntent; the double posts the signed webhook
     browser = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": ep.stripe})
     browser.v1.payment_intents.confirm(

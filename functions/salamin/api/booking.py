@@ -7,7 +7,6 @@ names (`createBookingRequest` takes the `BookingRequest` fields, bare or as `{re
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -250,8 +249,16 @@ CALLABLES: dict[str, tuple[type[BaseModel], Callable[[Services, Caller, Any], An
 def call(req: https_fn.CallableRequest[Any], name: str, *, stripe_key: str) -> Any:
     """Run the booking callable `name` through the shared adapter (auth, parse, errors)."""
     model, handler = CALLABLES[name]
-    if name == "createBookingRequest" and isinstance(req.data, dict) and "request" not in req.data:
-        req = dataclasses.replace(req, data={"request": req.data})  # the fields sent bare
+    if name == "createBookingRequest" and not (
+        isinstance(req.data, dict) and "request" in req.data
+    ):
+        # The BookingRequest fields sent bare: validate them as such, so field paths in errors
+        # read `date`, not `request.date`.
+        def run_bare(caller: Caller, request: BookingRequest) -> Any:
+            call = CreateBookingRequestCall(request=request)
+            return create_booking_request(services(stripe_key), caller, call)
+
+        return _callable.run(req, BookingRequest, run_bare, name=name)
 
     def run(caller: Caller, request: Any) -> Any:
         return handler(services(stripe_key), caller, request)
