@@ -39,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from scripts.doubles.webhook_sink import WebhookSink  # noqa: E402
 from scripts.stack import reset_firestore, start_firestore_only, stop_firestore_only  # noqa: E402
 
 PROJECT = "demo-salamin-bench"
@@ -49,39 +50,6 @@ SLOT_STARTS = ["08:00", "09:30", "11:00", "12:30", "14:00", "15:30", "17:00", "1
 
 
 # --- infrastructure --------------------------------------------------------------------------------
-
-
-class Sink:
-    """Collects the double's signed webhook POSTs (raw bytes + signature header)."""
-
-    def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.received: list[tuple[bytes, str]] = []
-        self.lock = threading.Lock()
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with sink.lock:
-                    sink.received.append((raw, self.headers.get("Stripe-Signature") or ""))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def take(self) -> list[tuple[bytes, str]]:
-        with self.lock:
-            out, self.received = self.received, []
-        return out
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -146,7 +114,7 @@ def expert_body(expert_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 class Bench:
-    def __init__(self, db: Any, double: Any, sink: Sink, host: str) -> None:
+    def __init__(self, db: Any, double: Any, sink: WebhookSink, host: str) -> None:
         from salamin.core.clock import FixedClock
         from salamin.gateways.stripe_gateway import StripeGateway
         from salamin.gateways.tasks import RecordingTasks
@@ -364,7 +332,7 @@ def main() -> None:
     from salamin.core import firebase
     from scripts.doubles.stripe_double import StripeDouble
 
-    sink = Sink()
+    sink = WebhookSink()
     double = StripeDouble(port=0, webhook_url=sink.url, webhook_secret=WEBHOOK_SECRET)
     double.start()
     report: dict[str, Any] = {"bench": "booking", "threads": args.threads}
@@ -384,7 +352,7 @@ def main() -> None:
         sys.stdout = sys.__stdout__
         quiet.close()
         double.stop()
-        sink.server.shutdown()
+        sink.stop()
         stop_firestore_only(proc)
 
     lat = report["latency"]
