@@ -10,6 +10,7 @@ from salamin.core import collections as col
 from salamin.marketplace.calendar import availability as av
 from salamin.marketplace.discovery import search_index
 from salamin.marketplace.onboarding.applications import public_expert_document
+from salamin.models.calendar import BusyInterval
 from salamin.models.expert import ExpertProfile
 from tests.support.factories import application_data
 
@@ -161,17 +162,17 @@ def busy_doc(
 
     end = start + timedelta(minutes=minutes)
     local = start.astimezone(ZoneInfo(time_zone)).date()
-    return {
-        "sessionId": session_id,
-        "sessionType": "mock_interview",
-        "start": start,
-        "end": end,
-        "blockedUntil": end + timedelta(minutes=buffer),
-        "status": status,
-        "expiresAt": expires_at,
-        "localDate": local.isoformat(),
-        "localWeek": av.iso_week(local),
-    }
+    return BusyInterval(
+        sessionId=session_id,
+        sessionType="mock_interview",
+        start=start,
+        end=end,
+        blockedUntil=end + timedelta(minutes=buffer),
+        status=status,  # type: ignore[arg-type]
+        expiresAt=expires_at,
+        localDate=local.isoformat(),
+        localWeek=av.iso_week(local),
+    ).model_dump(mode="python")
 
 
 def put_busy(db: Any, expert_id: str, body: dict[str, Any]) -> None:

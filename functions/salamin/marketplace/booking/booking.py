@@ -197,31 +197,29 @@ def claim_time(
         batch = db.batch()
         batch.create(holds.session_ref(db, session.sessionId), session.to_firestore())
         batch.create(holds.contacts_ref(db, session.sessionId), contacts)
-        batch.create(
-            occupancy.busy_ref(db, expert.expertId, session.sessionId),
-            {
-                "sessionId": session.sessionId,
-                "sessionType": session.sessionType,
-                "start": slot.start,
-                "end": slot.end,
-                "blockedUntil": slot.blocked_until,
-                "status": "held",
-                "expiresAt": session.holdExpiresAt,
-                "localDate": slot.local_date,
-                "localWeek": slot.local_week,
-            },
+        occupancy.write_busy(batch, db, session, status="held", create=True)
+        occupancy.write_locks(
+            batch,
+            lock_refs,
+            session_id=session.sessionId,
+            status="held",
+            expires_at=session.holdExpiresAt,
+            create=True,
         )
-        lock_body = {
-            "sessionId": session.sessionId,
-            "status": "held",
-            "expiresAt": session.holdExpiresAt,
-        }
-        for ref in lock_refs:
-            batch.create(ref, lock_body)
-        batch.create(day_token, {"sessionId": session.sessionId, "createdAt": now})
-        batch.create(week_token, {"sessionId": session.sessionId, "createdAt": now})
-        batch.set(day, {"count": firestore.Increment(1), "localDate": slot.local_date}, merge=True)
-        batch.set(week, {"count": firestore.Increment(1), "localWeek": slot.local_week}, merge=True)
+        occupancy.write_cap_token(
+            batch,
+            day_token,
+            session_id=session.sessionId,
+            now=now,
+            count_fields={"localDate": slot.local_date},
+        )
+        occupancy.write_cap_token(
+            batch,
+            week_token,
+            session_id=session.sessionId,
+            now=now,
+            count_fields={"localWeek": slot.local_week},
+        )
         try:
             batch.commit()
             return session

@@ -323,21 +323,6 @@ def reschedule_session(
             expires_at=None,
             now=now,
         )
-        transaction.set(
-            occupancy.busy_ref(db, session.expertId, session_id),
-            {
-                "sessionId": session_id,
-                "userId": session.userId,
-                "sessionType": session.sessionType,
-                "start": slot.start,
-                "end": slot.end,
-                "blockedUntil": slot.blocked_until,
-                "status": "confirmed",
-                "expiresAt": None,
-                "localDate": slot.local_date,
-                "localWeek": slot.local_week,
-            },
-        )
         moved = session.model_copy(
             update={
                 "scheduledDate": slot.start,
@@ -372,6 +357,7 @@ def reschedule_session(
                 )
             },
         )
+        occupancy.write_busy(transaction, db, moved, status="confirmed")
         notifications.session_rescheduled(
             transaction, db, session=moved, contacts=contacts, now=now
         )

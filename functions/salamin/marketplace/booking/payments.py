@@ -276,21 +276,6 @@ def _write_confirmation(
         expires_at=None,
         now=now,
     )
-    transaction.set(
-        occupancy.busy_ref(db, session.expertId, session.sessionId),
-        {
-            "sessionId": session.sessionId,
-            "userId": session.userId,
-            "sessionType": session.sessionType,
-            "start": session.scheduledDate,
-            "end": session.endDate,
-            "blockedUntil": session.blockedUntil,
-            "status": "confirmed",
-            "expiresAt": None,
-            "localDate": session.localDate,
-            "localWeek": session.localWeek,
-        },
-    )
     confirmed = session.model_copy(
         update={
             "status": "confirmed",
@@ -320,6 +305,7 @@ def _write_confirmation(
             revivedAt=now,
         )
     transaction.update(holds.session_ref(db, session.sessionId), updates)
+    occupancy.write_busy(transaction, db, confirmed, status="confirmed")
     line = ledger.charge_line(confirmed, payment_intent_id=intent.id, now=now)
     ledger.write_line(transaction, db, line)
     transaction.update(

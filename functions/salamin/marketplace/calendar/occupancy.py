@@ -19,13 +19,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.marketplace.calendar import availability
+from salamin.models.calendar import BusyInterval, CalendarLock, CapToken, OccupancyStatus
 from salamin.models.session import ExpertSession
+
+Writer = firestore.Transaction | firestore.WriteBatch
+"""Both offer `create`/`set`: a booking writes in a batch, later moves in a transaction."""
 
 
 def unit_id(ts: datetime) -> str:
@@ -211,17 +215,90 @@ def apply_occupancy(
     occupancy: Occupancy,
     *,
     session_id: str,
-    status: Literal["held", "confirmed"],
+    status: OccupancyStatus,
     expires_at: datetime | None,
     now: datetime,
 ) -> list[str]:
     """Write the locks and new tokens; returns the session's token paths after the move."""
-    body = {"sessionId": session_id, "status": status, "expiresAt": expires_at}
-    for ref in occupancy.lock_refs:
-        transaction.set(ref, body)
+    write_locks(
+        transaction,
+        occupancy.lock_refs,
+        session_id=session_id,
+        status=status,
+        expires_at=expires_at,
+        create=False,
+    )
     for token in occupancy.new_tokens:
-        transaction.create(token, {"sessionId": session_id, "createdAt": now})
-        parent = token.parent.parent
-        if parent is not None:
-            transaction.set(parent, {"count": firestore.Increment(1)}, merge=True)
+        write_cap_token(transaction, token, session_id=session_id, now=now)
     return [*occupancy.kept_tokens, *(t.path for t in occupancy.new_tokens)]
+
+
+# --- the one writer of each calendar document ----------------------------------------------------
+
+
+def busy_interval(session: ExpertSession, *, status: OccupancyStatus) -> BusyInterval:
+    """What the calendar shows of a session: its time, never who booked it."""
+    return BusyInterval(
+        sessionId=session.sessionId,
+        sessionType=session.sessionType,
+        start=session.scheduledDate,
+        end=session.endDate,
+        blockedUntil=session.blockedUntil,
+        status=status,
+        expiresAt=session.holdExpiresAt if status == "held" else None,
+        localDate=session.localDate,
+        localWeek=session.localWeek,
+    )
+
+
+def write_busy(
+    writer: Writer,
+    db: firestore.Client,
+    session: ExpertSession,
+    *,
+    status: OccupancyStatus,
+    create: bool = False,
+) -> None:
+    """`busy/{sessionId}` for the session as it now is (create: fail if it exists)."""
+    ref = busy_ref(db, session.expertId, session.sessionId)
+    body = busy_interval(session, status=status).model_dump(mode="python")
+    if create:
+        writer.create(ref, body)
+    else:
+        writer.set(ref, body)
+
+
+def write_locks(
+    writer: Writer,
+    refs: Iterable[firestore.DocumentReference],
+    *,
+    session_id: str,
+    status: OccupancyStatus,
+    expires_at: datetime | None,
+    create: bool,
+) -> None:
+    """The session's lock units. `create` is the mutual exclusion of a new booking; a move
+    inside a transaction has read the units first and overwrites its own or dead ones."""
+    body = CalendarLock(sessionId=session_id, status=status, expiresAt=expires_at).model_dump(
+        mode="python"
+    )
+    for ref in refs:
+        if create:
+            writer.create(ref, body)
+        else:
+            writer.set(ref, body)
+
+
+def write_cap_token(
+    writer: Writer,
+    token: firestore.DocumentReference,
+    *,
+    session_id: str,
+    now: datetime,
+    count_fields: dict[str, str] | None = None,
+) -> None:
+    """Create one cap token and count it on its day/week doc (which availability reads)."""
+    writer.create(token, CapToken(sessionId=session_id, createdAt=now).model_dump(mode="python"))
+    parent = token.parent.parent
+    if parent is not None:
+        writer.set(parent, {"count": firestore.Increment(1), **(count_fields or {})}, merge=True)
