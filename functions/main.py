@@ -11,7 +11,7 @@ from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, ta
 from firebase_functions.params import SecretParam
 
 from salamin.api import _callable as callable_
-from salamin.api import analysis, discovery, onboarding
+from salamin.api import analysis, discovery, experts, onboarding
 from salamin.api import booking as booking_api
 from salamin.core import firebase
 
@@ -186,3 +186,23 @@ def syncExpertSearchFields(
 @scheduler_fn.on_schedule(schedule="every day 03:00")
 def refreshExpertSearchActivity(event: scheduler_fn.ScheduledEvent) -> None:
     discovery.refresh_search_activity()
+
+
+# --- Experts manage themselves; earnings, reviews, waitlist (issue 10) ---------------------------
+
+
+@https_fn.on_call()
+def updateExpertProfile(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req,
+        experts.UpdateExpertProfileRequest,
+        experts.update_expert_profile,
+        name="updateExpertProfile",
+    )
+
+
+@https_fn.on_call()
+def setExpertStatus(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, experts.SetExpertStatusRequest, experts.set_expert_status, name="setExpertStatus"
+    )
