@@ -206,3 +206,24 @@ def setExpertStatus(req: https_fn.CallableRequest[Any]) -> Any:
     return callable_.run(
         req, experts.SetExpertStatusRequest, experts.set_expert_status, name="setExpertStatus"
     )
+
+
+@https_fn.on_call()
+def getExpertEarnings(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, experts.GetExpertEarningsRequest, experts.get_expert_earnings, name="getExpertEarnings"
+    )
+
+
+@https_fn.on_call()
+def listExpertReviews(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, experts.ListExpertReviewsRequest, experts.list_expert_reviews, name="listExpertReviews"
+    )
+
+
+@https_fn.on_call()
+def setReviewHidden(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, experts.SetReviewHiddenRequest, experts.set_review_hidden, name="setReviewHidden"
+    )
