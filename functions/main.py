@@ -227,3 +227,27 @@ def setReviewHidden(req: https_fn.CallableRequest[Any]) -> Any:
     return callable_.run(
         req, experts.SetReviewHiddenRequest, experts.set_review_hidden, name="setReviewHidden"
     )
+
+
+@https_fn.on_call()
+def joinWaitlist(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, experts.JoinWaitlistRequest, experts.join_waitlist, name="joinWaitlist"
+    )
+
+
+@https_fn.on_call()
+def leaveWaitlist(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, experts.LeaveWaitlistRequest, experts.leave_waitlist, name="leaveWaitlist"
+    )
+
+
+@firestore_fn.on_document_written(document="expertCalendars/{expertId}/busy/{sessionId}")
+def notifyWaitlistOnFreedTime(
+    event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
+) -> None:
+    change = event.data
+    before = change.before.to_dict() if change and change.before else None
+    after = change.after.to_dict() if change and change.after else None
+    experts.on_busy_written(event.params["expertId"], event.params["sessionId"], before, after)

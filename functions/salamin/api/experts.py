@@ -10,9 +10,12 @@ from pydantic import Field
 from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
-from salamin.marketplace.experts import earnings, profile, reviews, status
+from salamin.core.log import log
+from salamin.marketplace.experts import earnings, profile, reviews, status, waitlist
 from salamin.models.base import IsoDate, SalaminModel
+from salamin.models.expert import SessionType
 from salamin.models.session import ExpertId, SessionId
+from salamin.models.waitlist import WaitWindow
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 Cursor = Annotated[str, Field(min_length=1, max_length=400, pattern=r"^[A-Za-z0-9_=-]+$")]
@@ -29,9 +32,20 @@ class SetExpertStatusRequest(SalaminModel):
 
 
 def update_expert_profile(caller: Caller, req: UpdateExpertProfileRequest) -> dict[str, Any]:
-    update = profile.update_expert_profile(
-        firebase.db(), caller=caller, changes=req, clock=SystemClock()
-    )
+    db, clock = firebase.db(), SystemClock()
+    update = profile.update_expert_profile(db, caller=caller, changes=req, clock=clock)
+    if profile.availability_changed(update):
+        try:
+            waitlist.notify_new_availability(
+                db, before=update.before, after=update.after, clock=clock
+            )
+        except Exception as exc:  # the edit is stored; waitlist news is best effort
+            log(
+                "waitlist.hours_failed",
+                severity="WARNING",
+                expertId=update.expert_id,
+                error=str(exc),
+            )
     return update.to_wire()
 
 
@@ -106,3 +120,48 @@ def set_review_hidden(caller: Caller, req: SetReviewHiddenRequest) -> dict[str, 
         now=SystemClock().now(),
     )
     return {"reviewId": decision.sessionId, "hidden": decision.hidden}
+
+
+class JoinWaitlistRequest(SalaminModel):
+    expertId: ExpertId
+    sessionType: SessionType
+    duration: Annotated[int, Field(ge=15, le=480)]
+    window: WaitWindow
+
+
+class LeaveWaitlistRequest(SalaminModel):
+    waitlistId: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+def join_waitlist(caller: Caller, req: JoinWaitlistRequest) -> dict[str, Any]:
+    entry = waitlist.join_waitlist(
+        firebase.db(),
+        caller=caller,
+        expert_id=req.expertId,
+        session_type=req.sessionType,
+        duration=req.duration,
+        window=req.window,
+        clock=SystemClock(),
+    )
+    return {"waitlistId": entry.entryId, "joinedAt": entry.joinedAt.isoformat()}
+
+
+def leave_waitlist(caller: Caller, req: LeaveWaitlistRequest) -> dict[str, Any]:
+    left = waitlist.leave_waitlist(firebase.db(), caller=caller, entry=req.waitlistId)
+    return {"waitlistId": req.waitlistId, "left": left}
+
+
+def on_busy_written(
+    expert_id: str, session_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> None:
+    """Trigger body for writes to `expertCalendars/{expertId}/busy/{sessionId}`."""
+    outcome = waitlist.on_busy_written(
+        firebase.db(),
+        expert_id=expert_id,
+        session_id=session_id,
+        before=before,
+        after=after,
+        clock=SystemClock(),
+    )
+    if outcome:
+        log("waitlist.busy_freed", expertId=expert_id, sessionId=session_id, outcome=outcome)
