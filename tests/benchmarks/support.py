@@ -81,3 +81,58 @@ def put_analysis(
     doc = analysis_doc(uid, metrics, **kw)
     db.collection(col.ADVANCED_ANALYSES).document(analysis_id).set(doc)
     return doc
+
+
+class Lab:
+    """Analyses kept in memory and folded directly, so the deployed trigger (which watches
+    advancedAnalyses in the Functions emulator) does not race the test's own folds."""
+
+    def __init__(self, db: firestore.Client, *, clock: Any) -> None:
+        self.db = db
+        self.clock = clock
+        self.docs: dict[str, dict[str, Any]] = {}
+
+    def add(self, analysis_id: str, uid: str, metrics: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        self.docs[analysis_id] = analysis_doc(uid, metrics, **kw)
+        return self.docs[analysis_id]
+
+    def fold(self, analysis_id: str) -> Any:
+        from salamin.benchmarks import fold
+
+        return fold.fold_analysis(
+            self.db, analysis_id=analysis_id, data=self.docs[analysis_id], clock=self.clock
+        )
+
+    def fold_all(self, ids: list[str] | None = None) -> set[str]:
+        from salamin.benchmarks.publish import compact
+
+        keys: set[str] = set()
+        for analysis_id in ids if ids is not None else list(self.docs):
+            keys |= self.fold(analysis_id).touched
+        for key in sorted(keys):
+            compact(self.db, key, clock=self.clock)
+        return keys
+
+    def store(self) -> None:
+        """Write the documents to advancedAnalyses (fires the deployed trigger)."""
+        batch = self.db.batch()
+        for analysis_id, doc in self.docs.items():
+            batch.set(self.db.collection(col.ADVANCED_ANALYSES).document(analysis_id), doc)
+        batch.commit()
+
+
+def wait_for_trigger(db: firestore.Client, ids: list[str], *, timeout_s: float = 120) -> None:
+    """Until the deployed trigger has written `benchmarks` into every one of these analyses."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    pending = set(ids)
+    while pending and time.monotonic() < deadline:
+        refs = [db.collection(col.ADVANCED_ANALYSES).document(i) for i in pending]
+        for snap in db.get_all(refs):
+            if (snap.to_dict() or {}).get("benchmarks"):
+                pending.discard(snap.id)
+        if pending:
+            time.sleep(0.5)
+    if pending:
+        raise AssertionError(f"trigger did not process {len(pending)} analyses in {timeout_s}s")

@@ -26,6 +26,7 @@ from salamin.benchmarks.metrics import BY_ID, SKILL_METRICS
 from salamin.gateways.gemini import GeminiGateway, GeminiUnavailable
 from salamin.models.benchmarks import (
     BenchmarkNarrative,
+    BenchmarkNarrativeAnswer,
     Checkpoint,
     DailyActivity,
     ExpectedOutcome,
@@ -420,8 +421,8 @@ def narrate(
         return Narrative(fallback_narrative(gaps), "fallback", "Gemini is not configured")
     try:
         answer = gemini.generate_structured(
-            prompt=prompt_for(gaps, context=context), system=SYSTEM, schema=BenchmarkNarrative
-        )
+            prompt=prompt_for(gaps, context=context), system=SYSTEM, schema=BenchmarkNarrativeAnswer
+        ).to_narrative()
     except GeminiUnavailable as exc:
         return Narrative(fallback_narrative(gaps), "fallback", f"Gemini unavailable ({exc.kind})")
     problems = check(answer, gaps, data_numbers=data_numbers_of(gaps, extra_numbers))

@@ -115,7 +115,7 @@ class IndustryBenchmark(_Doc):
     industry: str
     roleCategories: list[RoleBenchmark]
     experienceLevels: list[ExperienceBenchmark]
-    topPerformersProfile: PerformanceProfile | None
+    topPerformersProfile: PerformanceProfile | None = None
     improvementTrajectories: list[ImprovementTrajectory]
     lastUpdated: datetime
     sampleSize: int = Field(ge=0)
@@ -223,10 +223,50 @@ class ImprovementPlan(_Doc):
 
 
 class BenchmarkNarrative(_Doc):
-    """What Gemini is asked for (pydantic response_schema): 5 insights and a 3-phase plan."""
+    """Insights and plan as stored and returned: 5 insights and a 3-phase plan."""
 
     insights: list[PersonalizedInsight] = Field(min_length=5, max_length=5)
     improvementPlan: ImprovementPlan
+
+
+# What Gemini is asked for (response_schema). The Gemini API rejects map-typed fields
+# (additionalProperties), so a checkpoint's expectedScores travel as a list of {metric, score}.
+
+
+class MetricScore(_Doc):
+    metric: str
+    score: float
+
+
+class CheckpointAnswer(_Doc):
+    week: int = Field(ge=1, le=26)
+    assessments: list[str] = Field(min_length=1, max_length=4)
+    expectedScores: list[MetricScore] = Field(max_length=6)
+    adjustmentCriteria: list[str] = Field(max_length=4)
+
+
+class ImprovementPlanAnswer(_Doc):
+    timeframe: int = Field(ge=1, le=26)
+    phases: list[ImprovementPhase] = Field(min_length=3, max_length=3)
+    expectedOutcomes: list[ExpectedOutcome] = Field(max_length=6)
+    practiceSchedule: PracticeSchedule
+    checkpoints: list[CheckpointAnswer] = Field(min_length=1, max_length=6)
+
+
+class BenchmarkNarrativeAnswer(_Doc):
+    insights: list[PersonalizedInsight] = Field(min_length=5, max_length=5)
+    improvementPlan: ImprovementPlanAnswer
+
+    def to_narrative(self) -> BenchmarkNarrative:
+        """The spec shape (checkpoint scores as a map); duplicate metrics keep the last."""
+        plan = self.improvementPlan.model_dump()
+        plan["checkpoints"] = [
+            {**c, "expectedScores": {s["metric"]: s["score"] for s in c["expectedScores"]}}
+            for c in plan["checkpoints"]
+        ]
+        return BenchmarkNarrative.model_validate(
+            {"insights": self.model_dump()["insights"], "improvementPlan": plan}
+        )
 
 
 class Comparisons(_Doc):
