@@ -39,9 +39,9 @@ def test_completed_analyses_get_their_benchmark_comparison(db) -> None:  # type:
     assert (
         comparison.topPerformers and comparison.topPerformers["overall"]["interviewReadiness"] >= 60
     )
-    for i in ids:  # each comparison was computed for that analysis's own version
-        doc = db.collection(col.ADVANCED_ANALYSES).document(i).get().to_dict()
-        assert doc["benchmarks"]["foldVersion"] == f"{i}@{doc['completedAt'].isoformat()}"
+    for aid in ids:  # each comparison was computed for that analysis's own version
+        doc = db.collection(col.ADVANCED_ANALYSES).document(aid).get().to_dict()
+        assert doc["benchmarks"]["foldVersion"] == f"{aid}@{doc['completedAt'].isoformat()}"
     stored = db.collection(col.INDUSTRY_BENCHMARKS).document("technology").get().to_dict()
     assert stored["sampleSize"] == 24
     # A replayed event changes nothing: the version guard stops it before folding.
