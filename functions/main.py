@@ -12,6 +12,7 @@ from firebase_functions.params import SecretParam
 
 from salamin.api import _callable as callable_
 from salamin.api import analysis, discovery, experts, onboarding
+from salamin.api import benchmarks as benchmarks_api
 from salamin.api import booking as booking_api
 from salamin.core import firebase
 
@@ -251,3 +252,23 @@ def notifyWaitlistOnFreedTime(
     before = change.before.to_dict() if change and change.before else None
     after = change.after.to_dict() if change and change.after else None
     experts.on_busy_written(event.params["expertId"], event.params["sessionId"], before, after)
+
+
+# --- Benchmarks (spec §2.2) ---------------------------------------------------------------------
+
+
+@https_fn.on_call(secrets=[GEMINI_API_KEY])
+def generatePersonalizedBenchmark(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req,
+        benchmarks_api.GeneratePersonalizedBenchmarkRequest,
+        benchmarks_api.generate_personalized_benchmark,
+        name="generatePersonalizedBenchmark",
+    )
+
+
+@firestore_fn.on_document_written(document="advancedAnalyses/{analysisId}")
+def foldAnalysisBenchmarks(
+    event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
+) -> None:
+    benchmarks_api.on_analysis_written(event.params["analysisId"])
