@@ -14,6 +14,7 @@ from salamin.api import _callable as callable_
 from salamin.api import analysis, discovery, experts, onboarding
 from salamin.api import benchmarks as benchmarks_api
 from salamin.api import booking as booking_api
+from salamin.api import packages as packages_api
 from salamin.core import firebase
 
 firebase.app()  # the SDK verifies callers' ID tokens against the default app
@@ -272,3 +273,13 @@ def foldAnalysisBenchmarks(
     event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
 ) -> None:
     benchmarks_api.on_analysis_written(event.params["analysisId"])
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def purchasePackage(req: https_fn.CallableRequest[Any]) -> Any:
+    return packages_api.purchase_package(req, stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def refundPackageCredits(req: https_fn.CallableRequest[Any]) -> Any:
+    return packages_api.refund_package_credits(req, stripe_key=STRIPE_SECRET_KEY.value)

@@ -133,3 +133,32 @@ def test_clients_write_nothing_but_the_read_flag(world: World, emulators: Stack)
     assert rest.patch(f"experts/{EXPERT}", {"status": "active"}, EXPERT_TOKEN) == 403
     assert rest.create(f"{col.REVIEW_MODERATION}/x", {"hidden": True}, EXPERT_TOKEN) == 403
     assert rest.get(f"{col.REVIEW_MODERATION}/x", ADMIN) in (200, 404)
+
+
+def test_package_purchases_are_the_buyers_only(world: World, emulators: Stack) -> None:
+    from salamin.marketplace.booking import packages
+
+    rest = FirestoreRest(emulators.endpoints)
+    deal = {
+        "name": "Pair",
+        "sessionCount": 2,
+        "totalPrice": 20000,
+        "validityDays": 30,
+        "discountPercentage": 10,
+    }
+    world.db.collection(col.EXPERTS).document(EXPERT).update({"pricing.packageDeals": [deal]})
+    bought = packages.purchase_package(
+        world.db,
+        caller=USER2,
+        expert_id=EXPERT,
+        package_name="Pair",
+        clock=world.clock,
+        payments=world.gateway,
+    )
+    path = f"{col.PACKAGE_PURCHASES}/{bought['purchaseId']}"
+    assert rest.get(path, OWNER) == 200
+    assert rest.get(path, STRANGER) == 403
+    assert rest.get(path, EXPERT_TOKEN) == 403
+    assert rest.get(path, ADMIN) == 200
+    assert rest.patch(path, {"status": "paid"}, OWNER) == 403  # credits for free
+    assert run_query(rest, col.PACKAGE_PURCHASES, STRANGER, USER2.uid) == 403

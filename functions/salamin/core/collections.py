@@ -51,3 +51,4 @@ WAITLIST_ENTRIES = "waitlistEntries"  # waitlistEntries/{entryId}: who waits for
 WAITLIST_RATE = "waitlistRate"  # waitlistRate/{uid}_{YYYY-MM-DD}: notifications sent that day
 WAITLIST_NOTICES = "waitlistNotices"  # waitlistNotices/{id}: one per entry per freed time
 USER_NOTIFICATIONS = "notifications"  # users/{uid}/notifications/{id}: in-app notifications
+PACKAGE_PURCHASES = "packagePurchases"  # packagePurchases/{id}: bought package deals, credits

@@ -206,6 +206,29 @@ class StripeGateway:
         obj = self._call(self.client.v1.payment_intents.create, params, idempotency_key)
         return PaymentIntentInfo.from_dict(obj)
 
+    def create_platform_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        transfer_group: str,
+        metadata: dict[str, str],
+        description: str,
+        idempotency_key: str,
+    ) -> PaymentIntentInfo:
+        """A charge the platform keeps until it transfers the expert's share later (package
+        deals: the expert's net is recognised per redeemed session)."""
+        params = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "metadata": metadata,
+            "description": description,
+            "automatic_payment_methods": {"enabled": True},
+            "transfer_group": transfer_group,
+        }
+        obj = self._call(self.client.v1.payment_intents.create, params, idempotency_key)
+        return PaymentIntentInfo.from_dict(obj)
+
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:
             obj = _plain(self.client.v1.payment_intents.retrieve(payment_intent_id))
@@ -243,6 +266,24 @@ class StripeGateway:
             "metadata": metadata,
             "reverse_transfer": True,
             "refund_application_fee": True,
+        }
+        obj = self._call(self.client.v1.refunds.create, params, idempotency_key)
+        return RefundInfo(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
+
+    def refund_platform_charge(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> RefundInfo:
+        """A refund of a platform charge: there is no transfer or application fee to reverse."""
+        params = {
+            "payment_intent": payment_intent_id,
+            "amount": amount,
+            "reason": "requested_by_customer",
+            "metadata": metadata,
         }
         obj = self._call(self.client.v1.refunds.create, params, idempotency_key)
         return RefundInfo(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
