@@ -30,22 +30,11 @@ from google.cloud import firestore
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.errors import InvalidArgument, NotFound
-from salamin.models.base import StoredModel
+from salamin.models.expert_admin import ReviewModeration
 
 MAX_SCAN = 200
 SUBMITTED = "feedback.userFeedback.submittedAt"
 _ID = re.compile(r"^[A-Za-z0-9]{10,40}$")
-
-
-class ReviewModeration(StoredModel):
-    """`reviewModeration/{sessionId}`: an admin's decision about one review."""
-
-    sessionId: str
-    expertId: str
-    hidden: bool
-    reason: str
-    decidedBy: str
-    decidedAt: datetime
 
 
 def reviewer_name(profile: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from google.cloud import firestore
 
@@ -20,22 +20,9 @@ from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
-from salamin.models.base import StoredModel
+from salamin.models.expert_admin import ManagedStatus, StatusLogEntry
 
-ManagedStatus = Literal["active", "inactive", "suspended"]
 SELF_SERVICE: frozenset[str] = frozenset({"active", "inactive"})
-
-
-class StatusLogEntry(StoredModel):
-    """`experts/{id}/statusLog/{entryId}`: who changed the status, from what, to what, why."""
-
-    expertId: str
-    fromStatus: str
-    toStatus: ManagedStatus
-    reason: str
-    changedBy: str
-    byAdmin: bool
-    changedAt: datetime
 
 
 def allowed_change(*, caller: Caller, expert_id: str, current: str, target: str) -> None:
