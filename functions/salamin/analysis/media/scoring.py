@@ -139,11 +139,15 @@ def audio_confidence(*, speech_s: float, snr_db: float | None, recognizer: float
     return min(parts)
 
 
-def video_confidence(*, usable_s: float, face_share: float, mean_luminance: float) -> float:
+def video_confidence(
+    *, usable_s: float, face_share: float, mean_luminance: float, dark_share: float = 0.0
+) -> float:
     """The weakest of: usable video length (0 at 3 s, 100 at 60 s), share of frames with a face
-    (0 at 0, 100 at 0.8), mean luminance (0 at 40, 100 at 90 of 255)."""
+    (0 at 0, 100 at 0.8), mean luminance (0 at 40, 100 at 90 of 255), and the share of frames
+    too dark to judge (100 at none, 0 at half)."""
     return min(
         piecewise(usable_s, [(3, 0), (60, 100)]),
         piecewise(face_share, [(0, 0), (0.8, 100)]),
         piecewise(mean_luminance, [(40, 0), (90, 100)]),
+        piecewise(dark_share, [(0, 100), (0.5, 0)]),
     )

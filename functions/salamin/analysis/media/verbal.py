@@ -94,6 +94,12 @@ _YOU_KNOW_NOT_AFTER = {
     "do", "did", "don't", "didn't", "if", "what", "how", "as", "whether", "would", "might",
     "let", "may", "could", "should", "will", "that",
 }  # fmt: skip
+# ..."you know" before these, with no boundary after it, opens a question or clause
+# ("you know what we learned?", "you know how it goes").
+_YOU_KNOW_NOT_BEFORE = {
+    "what", "how", "why", "where", "who", "when", "which", "whether", "if", "that", "the",
+    "a", "an", "about", "him", "her", "them", "it", "this", "me", "us",
+}  # fmt: skip
 _I_MEAN_NOT_BEFORE = {"it", "to", "that"}
 _I_MEAN_NOT_AFTER = {"what", "which", "that", "do", "did", "don't", "didn't"}
 _DETERMINERS = {
@@ -252,7 +258,8 @@ def detect_fillers(
       word before (with no boundary between) makes it a verb or comparison ("I like", "would
       like", "looks like"), or (with no boundary after it) a determiner follows ("like the");
     * "you know" is a filler when set off by a boundary on either side, unless it is a question
-      or clause ("do you know", "if you know", "as you know");
+      or clause ("do you know", "if you know", "as you know", or with no boundary after it
+      "you know what we learned?");
     * "I mean" likewise, unless "what I mean", or followed without a boundary by "it"/"to";
     * "sort of"/"kind of" (and "sorta"/"kinda") are fillers unless a determiner precedes them
       ("a kind of tool", "that sort of thing").
@@ -301,8 +308,10 @@ def detect_fillers(
             if (after or before) and not governed and not comparison:
                 add("like", i, i)
         elif pair == ("you", "know"):
-            before = boundary_before(i)
-            if (before or boundary_after(i + 1)) and (before or prev(i) not in _YOU_KNOW_NOT_AFTER):
+            after, before = boundary_after(i + 1), boundary_before(i)
+            governed = not before and prev(i) in _YOU_KNOW_NOT_AFTER  # "do you know"
+            clause = not after and nxt(i + 1) in _YOU_KNOW_NOT_BEFORE  # "you know what ...?"
+            if (before or after) and not governed and not clause:
                 add("you know", i, i + 1)
                 i += 1
         elif pair == ("i", "mean"):
