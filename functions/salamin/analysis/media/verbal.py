@@ -81,13 +81,17 @@ VOCAL_FILLERS = {
 SENTENCE_END = tuple(".?!;:")
 BOUNDARY_PUNCT = tuple(",.?!;:-…")
 
-# "like" after these is a verb or a comparison ("I like", "would like", "looks like").
+# "like" after these is a verb or a comparison ("would like", "looks like"), even with a
+# boundary after it ("I would like, um, to ...").
 _LIKE_NOT_AFTER = {
-    "i", "you", "we", "they", "he", "she", "it", "people", "would", "do", "did", "don't",
-    "didn't", "really", "also", "not", "to", "might", "may", "could", "should", "will",
-    "look", "looks", "looked", "feel", "feels", "felt", "seem", "seems", "sounds", "just",
-    "more", "much", "anything", "something", "nothing",
+    "would", "do", "did", "don't", "didn't", "really", "also", "not", "to", "might", "may",
+    "could", "should", "will", "look", "looks", "looked", "feel", "feels", "felt", "seem",
+    "seems", "sounds", "just", "more", "much", "anything", "something", "nothing", "i'd",
+    "we'd", "you'd", "they'd",
 }  # fmt: skip
+# After a subject it is the verb ("I like it") unless a boundary follows it: the recogniser
+# often drops the comma before ("where I like, built ...") but keeps the pause after.
+_LIKE_SUBJECTS = {"i", "you", "we", "they", "he", "she", "it", "people"}
 # ...and before these, with no comma after "like", it is usually "such as"/comparison.
 _LIKE_NOT_BEFORE = {"a", "an", "the", "this", "that", "my", "your", "his", "her", "our", "their"}
 _YOU_KNOW_NOT_AFTER = {
@@ -255,8 +259,9 @@ def detect_fillers(
 
     * um/uh/er (and spellings like "umm", "erm") are always fillers;
     * "like" is a filler when set off by a comma or pause after it, or before it, unless the
-      word before (with no boundary between) makes it a verb or comparison ("I like", "would
-      like", "looks like"), or (with no boundary after it) a determiner follows ("like the");
+      word before (with no boundary between) makes it a verb or comparison ("would like",
+      "looks like"; a subject only with no boundary after: "I like it" but "where I like,
+      built"), or (with no boundary after it) a determiner follows ("like the");
     * "you know" is a filler when set off by a boundary on either side, unless it is a question
       or clause ("do you know", "if you know", "as you know", or with no boundary after it
       "you know what we learned?");
@@ -303,7 +308,9 @@ def detect_fillers(
             add(VOCAL_FILLERS[t], i, i)
         elif t == "like":
             after, before = boundary_after(i), boundary_before(i)
-            governed = not before and prev(i) in _LIKE_NOT_AFTER  # "I like", "looks like"
+            governed = not before and (
+                prev(i) in _LIKE_NOT_AFTER or (prev(i) in _LIKE_SUBJECTS and not after)
+            )  # "would like", "looks like", "I like it"
             comparison = not after and nxt(i) in _LIKE_NOT_BEFORE  # "like the others"
             if (after or before) and not governed and not comparison:
                 add("like", i, i)
