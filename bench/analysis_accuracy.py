@@ -26,7 +26,10 @@ are reported. Measures, per clip, per engine, per condition, per split, and the 
 * Face-presence accuracy: per second wholly inside one video segment and not dark,
   pipeline `present` vs scripted face (centred or off-centre).
 * RTF: processing seconds / media seconds, with the speech model already loaded (its one-off
-  load time is reported separately). Audio-only runs on the WAV; audio+video on the MP4.
+  load time is reported separately). Audio-only runs on the WAV; audio+video on the MP4. On a
+  shared machine wall time is inflated by other load, so `cpuRtfAudioVideo` also reports this
+  process's CPU seconds (all threads) / media seconds: on dedicated cores the wall-clock RTF
+  cannot exceed it (it would equal it on one core), whatever the machine's other load.
 * Dark seconds: a wholly dark second must come back `present=None` with a `cannotTell` reason.
 * Facing: per second with a face and a scored yaw (|yaw| <= 20 faces the camera, >= 40 does
   not), the pipeline's `facing` against it.
@@ -282,6 +285,21 @@ def confidence_report(rows: list[dict[str, Any]], video: list[dict[str, Any]]) -
     return out
 
 
+def _cpu() -> float:
+    """This process's CPU seconds (user + system, all threads)."""
+    t = os.times()
+    return t.user + t.system
+
+
+def _marginals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Pooled measures per engine and per condition (the groups a worst case is taken over)."""
+    out = {}
+    for key in ("engine", "condition"):
+        for val in sorted({r[key] for r in rows}):
+            out[f"{key}:{val}"] = aggregate([r for r in rows if r[key] == val])
+    return out
+
+
 def run(out_dir: Path, cases: list[Case]) -> dict[str, Any]:
     from salamin.analysis.media import transcribe
     from salamin.analysis.media.pipeline import measure
@@ -291,7 +309,7 @@ def run(out_dir: Path, cases: list[Case]) -> dict[str, Any]:
     load_s = time.perf_counter() - t0
     rows: list[dict[str, Any]] = []
     video_rows: list[dict[str, Any]] = []
-    av_s = av_proc = 0.0
+    av_s = av_proc = av_cpu = 0.0
     for i, case in enumerate(cases):
         built = build(case, out_dir)
         t1 = time.perf_counter()
@@ -304,14 +322,17 @@ def run(out_dir: Path, cases: list[Case]) -> dict[str, Any]:
         row["procAudio"] = round(proc, 3)
         row["rtfAudio"] = round(proc / built.truth["duration"], 4)
         if built.mp4 is not None:
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), _cpu()
             mv = measure(video_path=built.mp4)
             proc_v = time.perf_counter() - t2
+            cpu_v = _cpu() - c2
+            av_cpu += cpu_v
             av_s += built.truth["duration"]
             av_proc += proc_v
             vrow = score_video(built, mv)
             vrow.update(case=case.name, split=case.split, duration=built.truth["duration"],
                         rtfAudioVideo=round(proc_v / built.truth["duration"], 4),
+                        cpuRtfAudioVideo=round(cpu_v / built.truth["duration"], 4),
                         stagesAudioVideo=mv.processingSeconds)  # fmt: skip
             video_rows.append(vrow)
             row.update({k: v for k, v in vrow.items() if k.startswith(("face", "dark", "facing"))})
@@ -329,17 +350,15 @@ def run(out_dir: Path, cases: list[Case]) -> dict[str, Any]:
     overall = aggregate(rows)
     if av_s:
         overall["rtfAudioVideo"] = round(av_proc / av_s, 4)
+        overall["cpuRtfAudioVideo"] = round(av_cpu / av_s, 4)
     summary = {
         "modelLoadS": round(load_s, 2),
         "cpuThreads": transcribe.cpu_threads(),
         "overall": overall,
-        "worstByEngineOrCondition": worst({**{f"engine:{k}": v for k, v in by_engine.items()},
-                                           **{f"condition:{k}": v for k, v in by_condition.items()}}),
+        "worstByEngineOrCondition": worst(_marginals(rows)),
         "worstCell": worst(cells),
         "bySplit": by_split,
-        "worstBySplit": {s: worst({f"{k}": v for k, v in cells.items()
-                                   if any(r["split"] == s for r in rows
-                                          if f"{r['engine']}/{r['condition']}" == k)})
+        "worstBySplit": {s: worst(_marginals([r for r in rows if r["split"] == s]))
                          for s in by_split},
         "video": aggregate(video_rows and [r for r in rows if "faceSeconds" in r]) if video_rows else None,
         "confidence": confidence_report(rows, video_rows),
