@@ -193,6 +193,7 @@ def test_rate_limit_per_user_per_day(world: World) -> None:
     assert results[-1] == {"rate_limited": 1}
     assert all(r == {"sent": 1} for r in results[:-1])
     assert len(inbox(world, USER2)) == waitlist.MAX_NOTICES_PER_DAY
+    assert len(waitlist_mails(world, USER2)) == waitlist.MAX_NOTICES_PER_DAY
     world.clock.advance(timedelta(days=1))
     assert waitlist.notify_freed_time(
         world.db,
@@ -217,6 +218,10 @@ def test_join_rules_and_leaving(world: World) -> None:
     assert waitlist.leave_waitlist(world.db, caller=USER2, entry=entry)
     assert not waitlist.leave_waitlist(world.db, caller=USER2, entry=entry)
     assert waitlist.active_entries(world.db, EXPERT) == []
+    # a paused expert takes no waitlist either, and tells nobody about freed time
+    world.db.collection(col.EXPERTS).document(EXPERT).update({"status": "inactive"})
+    with pytest.raises(FailedPrecondition):
+        join(world, USER3)
 
 
 def test_window_matching_is_in_the_users_zone() -> None:
