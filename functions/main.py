@@ -14,6 +14,7 @@ from salamin.api import _callable as callable_
 from salamin.api import analysis, discovery, onboarding
 from salamin.api import benchmarks as benchmarks_api
 from salamin.api import booking as booking_api
+from salamin.api import learning as learning_api
 from salamin.core import firebase
 
 firebase.app()  # the SDK verifies callers' ID tokens against the default app
@@ -207,3 +208,40 @@ def foldAnalysisBenchmarks(
     event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
 ) -> None:
     benchmarks_api.on_analysis_written(event.params["analysisId"])
+
+
+# --- Learning paths (spec §3.1) -----------------------------------------------------------------
+
+
+@https_fn.on_call()
+def generatePersonalizedPath(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req,
+        learning_api.GeneratePersonalizedPathRequest,
+        learning_api.generate_personalized_path,
+        name="generatePersonalizedPath",
+    )
+
+
+@https_fn.on_call()
+def trackProgress(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, learning_api.TrackProgressRequest, learning_api.track_progress, name="trackProgress"
+    )
+
+
+@https_fn.on_call()
+def adaptPath(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, learning_api.AdaptPathRequest, learning_api.adapt_path, name="adaptPath"
+    )
+
+
+@https_fn.on_call()
+def recommendNextActivity(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req,
+        learning_api.PathRequest,
+        learning_api.recommend_next_activity,
+        name="recommendNextActivity",
+    )

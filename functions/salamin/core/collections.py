@@ -28,6 +28,9 @@ BENCHMARK_CONTRIBUTIONS = "benchmarkContributions"
 BENCHMARK_SHARDS = "benchmarkShards"
 BENCHMARK_COHORTS = "benchmarkCohorts"
 USER_BENCHMARKS = "benchmarks"  # users/{uid}/benchmarks/{id}: saved personalised benchmarks
+USER_LEARNING = "learning"  # users/{uid}/learning/skills: mastery per competency
+USER_NOTIFICATIONS = "notifications"  # users/{uid}/notifications/{id}: in-app notices
+PATH_EVENTS = "events"  # learningPaths/{pathId}/events/{eventId}: progress events
 LEARNING_PATHS = "learningPaths"
 USERS = "users"
 
