@@ -245,3 +245,10 @@ def recommendNextActivity(req: https_fn.CallableRequest[Any]) -> Any:
         learning_api.recommend_next_activity,
         name="recommendNextActivity",
     )
+
+
+@firestore_fn.on_document_written(document="advancedAnalyses/{analysisId}")
+def updateLearningFromAnalysis(
+    event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
+) -> None:
+    learning_api.on_analysis_written(event.params["analysisId"])

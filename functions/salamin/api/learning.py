@@ -81,4 +81,12 @@ def adapt_path(caller: Caller, req: AdaptPathRequest) -> dict[str, Any]:
 
 
 def recommend_next_activity(caller: Caller, req: PathRequest) -> ActivityRecommendation:
-    return service.recommend_next_activity(firebase.db(), caller=caller, path_id=req.pathId)
+    return service.recommend_next_activity(
+        firebase.db(), caller=caller, path_id=req.pathId, clock=SystemClock()
+    )
+
+
+def on_analysis_written(analysis_id: str) -> None:
+    from salamin.learning import evidence
+
+    evidence.on_analysis_written(firebase.db(), analysis_id=analysis_id, clock=SystemClock())

@@ -90,6 +90,8 @@ def _apply_event(
     path: LearningPath, event: dict[str, Any], now: datetime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     catalog = catalog_mod.load()
+    if event["kind"] == "skills":
+        return _refresh_skills(path, dict(event["mastery"]), int(event["evidence"]), now), []
     if event["kind"] == "adapt":
         trigger = AdaptiveTrigger.model_validate(event["trigger"])
         actions = adapt(
@@ -107,6 +109,22 @@ def _apply_event(
         "completed": effects.completed,
         "adaptations": effects.adaptations,
     }, effects.notifications
+
+
+def _refresh_skills(
+    path: LearningPath, known: dict[str, float], evidence: int, now: datetime
+) -> dict[str, Any]:
+    """New evidence: objectives' currentScore and skillAnalysis follow the mastery estimates."""
+    catalog = catalog_mod.load()
+    path.skillAnalysis = skill_analysis(catalog, known, evidence=evidence)
+    changed = []
+    for objective in path.objectives:
+        if objective.category in known:
+            objective.currentScore = known[objective.category]
+            objective.completed = objective.currentScore >= objective.targetScore
+            changed.append(objective.id)
+    path.updatedAt = now
+    return {"objectivesUpdated": changed}
 
 
 def submit_event(
@@ -262,9 +280,10 @@ TIPS = {
 
 
 def recommend_next_activity(
-    db: firestore.Client, *, caller: Caller, path_id: str
+    db: firestore.Client, *, caller: Caller, path_id: str, clock: Clock | None = None
 ) -> ActivityRecommendation:
-    """The next incomplete activity in path order; duration by pace; a labelled template
+    """The next incomplete activity in path order; duration by pace; experts for an
+    expert_session (with a clock: found by the marketplace search); a labelled template
     reasoning (Gemini reasoning is not wired yet)."""
     _, path = _load(db, path_id, caller)
     for mi, module in enumerate(path.modules):
@@ -284,6 +303,13 @@ def recommend_next_activity(
                 personal.content.visualElements = True
             elif path.personalization.learningStyle == "auditory":
                 personal.content.audioNarration = True
+            if personal.type == "expert_session" and clock is not None:
+                from salamin.learning.experts import recommended_experts
+
+                label = catalog_mod.load().competencies[module.competency].label
+                personal.content.recommendedExperts = recommended_experts(
+                    db, user_id=path.userId, competency=module.competency, label=label, clock=clock
+                )
             objective = next((o for o in path.objectives if o.category == module.competency), None)
             why = f"Next in module {mi + 1} ({module.title})"
             if objective is not None and objective.currentScore is not None:
