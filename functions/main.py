@@ -213,7 +213,7 @@ def foldAnalysisBenchmarks(
 # --- Learning paths (spec §3.1) -----------------------------------------------------------------
 
 
-@https_fn.on_call()
+@https_fn.on_call(secrets=[GEMINI_API_KEY])
 def generatePersonalizedPath(req: https_fn.CallableRequest[Any]) -> Any:
     return callable_.run(
         req,

@@ -9,6 +9,7 @@ from pydantic import Field
 from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
+from salamin.gateways.gemini import GeminiGateway
 from salamin.learning import service
 from salamin.models.base import SalaminModel
 from salamin.models.learning import (
@@ -50,6 +51,7 @@ def generate_personalized_path(
 ) -> LearningPath:
     return service.generate_personalized_path(
         firebase.db(),
+        gemini=GeminiGateway.from_env(),
         caller=caller,
         request=req.pathRequest,
         personalization=req.personalization,

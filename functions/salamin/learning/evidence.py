@@ -1,5 +1,11 @@
 """A completed analysis is evidence: mastery, then every path of the person, updated once.
 
+A practice session is tied to an analysis by its id: an analysis whose id is
+`{pathId}--{activityId}` (the client uses it as the `sessionId` when it records that practice)
+is also a progress event for that `practice_session` activity: its score is the mean of the
+activity's competency metrics, the recording counts as the `recorded_answer` action, and the
+time spent is the activity's duration (the analysis does not say how long the person practised).
+
 Like the benchmark fold, this reads only `userId`, `status`, `metrics` and the time fields;
 absent metrics are no evidence. The evidence id is the analysis version (`id@completedAt`), so
 a replayed trigger or a retry changes nothing; a re-run is new evidence. Each of the person's

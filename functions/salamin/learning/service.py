@@ -27,8 +27,10 @@ from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import InvalidArgument, NotFound, PermissionDenied
+from salamin.gateways.gemini import GeminiGateway
 from salamin.learning import catalog as catalog_mod
 from salamin.learning.builder import build_path
+from salamin.learning.planner import plan_with_gemini
 from salamin.learning.progress import adapt, apply_progress, event_id_for, find
 from salamin.learning.skills import masteries, skill_analysis, skills_ref
 from salamin.models.learning import (
@@ -54,7 +56,9 @@ def generate_personalized_path(
     request: PathGenerationRequest,
     personalization: PersonalizationData | None,
     clock: Clock,
+    gemini: GeminiGateway | None = None,
 ) -> LearningPath:
+    """Deterministic path, then (with Gemini) the model's checked module choice."""
     catalog = catalog_mod.load()
     snap = skills_ref(db, caller.uid).get()
     data = snap.to_dict() if snap.exists else None
@@ -72,6 +76,7 @@ def generate_personalized_path(
         catalog=catalog,
         now=clock.now(),
     )
+    path = plan_with_gemini(gemini, path, request, catalog)
     path_ref(db, path.pathId).create(path.model_dump(mode="python", exclude_none=True))
     return path
 
