@@ -252,3 +252,10 @@ def updateLearningFromAnalysis(
     event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
 ) -> None:
     learning_api.on_analysis_written(event.params["analysisId"])
+
+
+@firestore_fn.on_document_written(document="expertSessions/{sessionId}")
+def completeLearningExpertSession(
+    event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
+) -> None:
+    learning_api.on_expert_session_written(event.params["sessionId"])

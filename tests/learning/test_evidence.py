@@ -72,3 +72,38 @@ def test_an_analysis_without_benchmarked_metrics_is_no_evidence(db) -> None:  # 
         {"userId": "me", "status": "queued"}
     )
     assert evidence.on_analysis_written(db, analysis_id="queued", clock=CLOCK) == "skipped"
+
+
+def test_a_completed_rated_expert_session_completes_the_expert_activity_once(db) -> None:  # type: ignore[no-untyped-def]
+    request = PathGenerationRequest(
+        goalType="job_interview",
+        targetRole="SWE",
+        timeframe=4,
+        currentLevel="advanced",
+        focusAreas=["system_design"],
+    )
+    path = service.generate_personalized_path(
+        db, caller=Caller(uid="me"), request=request, personalization=None, clock=CLOCK
+    )
+    expert_activity = next(
+        a for a in path.modules[0].learningActivities if a.type == "expert_session"
+    )
+    db.collection(col.EXPERTS).document("sd-1").set(
+        {"expertId": "sd-1", "interviewSpecialties": [{"type": "system_design"}]}
+    )
+    session = db.collection(col.EXPERT_SESSIONS).document("sess-1")
+    session.set({"userId": "me", "expertId": "sd-1", "status": "confirmed", "duration": 60})
+    assert evidence.on_expert_session_written(db, session_id="sess-1", clock=CLOCK) == "skipped"
+    session.update({"status": "completed"})
+    assert (
+        evidence.on_expert_session_written(db, session_id="sess-1", clock=CLOCK) == "skipped"
+    )  # no feedback yet
+    session.update({"feedback": {"userFeedback": {"rating": 5, "feedback": "great"}}})
+    for _ in range(2):
+        evidence.on_expert_session_written(db, session_id="sess-1", clock=CLOCK)
+    after = stored(db, path.pathId)
+    done = next(
+        a for a in after.modules[0].learningActivities if a.activityId == expert_activity.activityId
+    )
+    assert done.completionCriteria.completed
+    assert after.progress.timeSpent == 60  # once

@@ -92,3 +92,9 @@ def on_analysis_written(analysis_id: str) -> None:
     from salamin.learning import evidence
 
     evidence.on_analysis_written(firebase.db(), analysis_id=analysis_id, clock=SystemClock())
+
+
+def on_expert_session_written(session_id: str) -> None:
+    from salamin.learning import evidence
+
+    evidence.on_expert_session_written(firebase.db(), session_id=session_id, clock=SystemClock())
