@@ -120,7 +120,7 @@ class Bench:
     def __init__(self, db: Any, double: Any, sink: WebhookSink, host: str) -> None:
         from salamin.core.clock import FixedClock
         from salamin.gateways.stripe_gateway import StripeGateway
-        from salamin.gateways.tasks import RecordingTasks
+        from tests.support.fakes import RecordingTasks
 
         self.db, self.double, self.sink, self.host = db, double, sink, host
         self.clock = FixedClock(NOW)

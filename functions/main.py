@@ -153,7 +153,7 @@ def analyzeVideoSession(req: https_fn.CallableRequest[Any]) -> Any:
     secrets=[GEMINI_API_KEY],
 )
 def runAdvancedAnalysis(req: tasks_fn.CallableRequest[Any]) -> None:
-    analysis.run_advanced_analysis(req.data)
+    analysis.run_advanced_analysis(req.data, gemini_api_key=GEMINI_API_KEY.value)
 
 
 # --- Discovery (spec §1.2) ------------------------------------------------------------------

@@ -15,7 +15,6 @@ from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import FixedClock
 from salamin.gateways.stripe_gateway import StripeGateway
-from salamin.gateways.tasks import RecordingTasks
 from salamin.marketplace.booking import booking, payments, payouts
 from salamin.marketplace.onboarding.applications import (
     private_expert_document,
@@ -26,6 +25,7 @@ from salamin.models.session import BookingRequest, BookingResult, ExpertSession
 from scripts.doubles.stripe_double import StripeDouble
 from scripts.doubles.webhook_sink import WebhookSink
 from tests.support.factories import application_data
+from tests.support.fakes import RecordingTasks
 
 SECRET_KEY = "sk_test_booking_tests"
 WEBHOOK_SECRET = "whsec_booking_tests"
