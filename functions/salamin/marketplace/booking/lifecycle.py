@@ -9,7 +9,6 @@ Only the session's own user or expert may act, in their own role.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -23,6 +22,7 @@ from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import booking, holds, ledger, notifications, performance
 from salamin.marketplace.booking.payments import PaymentsGateway, make_pending_refund, settle
 from salamin.marketplace.calendar import occupancy
+from salamin.models.base import SalaminModel
 from salamin.models.session import ExpertSession, Party, RefundRecord
 
 FULL_REFUND_NOTICE = timedelta(hours=24)
@@ -103,8 +103,7 @@ def _refund_updates(
 # --- cancel --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CancelOutcome:
+class CancelOutcome(SalaminModel):
     sessionId: str
     status: str
     paymentStatus: str

@@ -11,7 +11,6 @@ for pay only once that account can receive transfers (`payoutsEnabled` on `exper
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from google.cloud import firestore
@@ -21,6 +20,7 @@ from salamin.core.caller import Caller
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
 from salamin.core.log import log
 from salamin.gateways.stripe_gateway import AccountInfo
+from salamin.models.base import SalaminModel
 
 
 class ConnectGateway(Protocol):
@@ -33,8 +33,7 @@ class ConnectGateway(Protocol):
     def create_account_link(self, *, account_id: str, return_url: str, refresh_url: str) -> str: ...
 
 
-@dataclass(frozen=True)
-class PayoutStatus:
+class PayoutStatus(SalaminModel):
     expertId: str
     stripeAccountId: str
     chargesEnabled: bool

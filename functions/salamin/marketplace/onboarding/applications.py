@@ -8,7 +8,6 @@ calendar, activation email). Replaying any step finds the state already moved an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +18,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from salamin.gateways.mail import Email, queue_mail
+from salamin.models.base import SalaminModel
 from salamin.models.expert import (
     DocumentType,
     ExpertApplicationInput,
@@ -143,8 +143,7 @@ def submit_expert_application(
 # --- documents ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UploadedDocument:
+class UploadedDocument(SalaminModel):
     path: str
     gsUri: str
     document: VerificationDocument
@@ -227,8 +226,7 @@ def upload_verification_document(
 # --- review and activation ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReviewOutcome:
+class ReviewOutcome(SalaminModel):
     documentStatus: str
     verification: ExpertVerification
     activated: bool
@@ -430,8 +428,7 @@ def _activate(
 # --- admin list --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ApplicationPage:
+class ApplicationPage(SalaminModel):
     applications: list[dict[str, Any]]
     nextCursor: str | None
 
