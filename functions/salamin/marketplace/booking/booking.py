@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -34,7 +34,7 @@ from salamin.core.errors import (
     Unavailable,
 )
 from salamin.core.log import log
-from salamin.gateways.stripe_gateway import PaymentIntentInfo
+from salamin.gateways.stripe_gateway import PaymentIntentInfo, PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import holds, pricing
 from salamin.marketplace.calendar import availability, occupancy
@@ -43,22 +43,6 @@ from salamin.models.session import BookingRequest, BookingResult, ExpertSession
 
 CLAIM_ATTEMPTS = 5
 ACTIVE_PAID_STATUSES = ("confirmed", "completed", "no_show")
-
-
-class BookingPayments(Protocol):
-    def create_payment_intent(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        destination: str,
-        application_fee: int,
-        metadata: dict[str, str],
-        description: str,
-        idempotency_key: str,
-    ) -> PaymentIntentInfo: ...
-
-    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> Any: ...
 
 
 class SlotTaken(FailedPrecondition):
@@ -131,7 +115,7 @@ def _pick_token(
     *,
     what: str,
     clock: Clock,
-    payments: BookingPayments | None,
+    payments: PaymentsGateway | None,
 ) -> firestore.DocumentReference:
     """A free cap token under `parent` (a day or week doc); expired holds give theirs back."""
     tokens = parent.collection(col.CALENDAR_CAP_TOKENS)
@@ -165,7 +149,7 @@ def claim_time(
     expert: PublicExpert,
     contacts: dict[str, Any],
     clock: Clock,
-    payments: BookingPayments | None,
+    payments: PaymentsGateway | None,
 ) -> ExpertSession:
     """The one atomic commit of step 2; retried only when it lost a cap-token race."""
     units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
@@ -236,7 +220,7 @@ def _clear_expired_holders(
     *,
     lock_refs: list[firestore.DocumentReference],
     clock: Clock,
-    payments: BookingPayments | None,
+    payments: PaymentsGateway | None,
 ) -> None:
     """Fail fast on a live conflict; release expired holds that still sit on these units."""
     now = clock.now()
@@ -313,7 +297,7 @@ def create_booking_request(
     caller: Caller,
     request: BookingRequest,
     clock: Clock,
-    payments: BookingPayments,
+    payments: PaymentsGateway,
     tasks: TaskScheduler | None,
 ) -> BookingResult:
     if request.userId is not None and request.userId != caller.uid:

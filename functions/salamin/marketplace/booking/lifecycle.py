@@ -18,9 +18,10 @@ from salamin.core import money
 from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
+from salamin.gateways.stripe_gateway import PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import booking, holds, ledger, notifications, performance
-from salamin.marketplace.booking.payments import PaymentsGateway, make_pending_refund, settle
+from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import occupancy
 from salamin.models.base import SalaminModel
 from salamin.models.session import ExpertSession, Party, RefundRecord

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from google.cloud import firestore
 
@@ -40,7 +40,11 @@ from salamin.core.errors import (
 )
 from salamin.core.log import log
 from salamin.gateways.meetings import new_meeting_link
-from salamin.gateways.stripe_gateway import PaymentIntentInfo, RefundInfo, StripeEvent
+from salamin.gateways.stripe_gateway import (
+    PaymentIntentInfo,
+    PaymentsGateway,
+    StripeEvent,
+)
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import holds, ledger, notifications, payouts, performance
 from salamin.marketplace.calendar import occupancy
@@ -48,21 +52,6 @@ from salamin.models.session import ExpertSession, RefundRecord
 
 PAYMENT_RANK = {"pending": 0, "failed": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
 Result = Literal["confirmed", "already", "refunded", "orphan_refunded", "ignored", "duplicate"]
-
-
-class PaymentsGateway(Protocol):
-    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
-
-    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> Any: ...
-
-    def refund(
-        self,
-        *,
-        payment_intent_id: str,
-        amount: int,
-        metadata: dict[str, str],
-        idempotency_key: str,
-    ) -> RefundInfo: ...
 
 
 @dataclass(frozen=True)
