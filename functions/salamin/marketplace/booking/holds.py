@@ -19,7 +19,7 @@ from salamin.core.errors import SalaminError
 from salamin.core.log import log
 from salamin.gateways.stripe_gateway import PaymentsGateway
 from salamin.marketplace.calendar import occupancy
-from salamin.models.session import ExpertSession
+from salamin.models.session import ExpertSession, cancellation_update
 
 HOLD_DURATION = timedelta(minutes=30)
 EXPIRY_QUEUE = "expireHold"
@@ -76,13 +76,8 @@ def expire_hold(
         transaction.update(
             ref,
             {
-                "status": "cancelled",
-                "cancelledBy": "system",
-                "cancellationReason": "hold_expired",
-                "cancelledAt": now,
+                **cancellation_update(by="system", reason="hold_expired", now=now),
                 "expiredBy": source,
-                "lockUnits": [],
-                "capTokens": [],
             },
         )
         return session

@@ -24,7 +24,7 @@ from salamin.marketplace.booking import booking, holds, ledger, notifications, p
 from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import occupancy
 from salamin.models.base import SalaminModel
-from salamin.models.session import ExpertSession, Party, RefundRecord
+from salamin.models.session import ExpertSession, Party, RefundRecord, cancellation_update
 
 FULL_REFUND_NOTICE = timedelta(hours=24)
 HALF_REFUND_NOTICE = timedelta(hours=2)
@@ -166,13 +166,8 @@ def cancel_session(
         # --- writes
         occupancy.apply_release(transaction, release)
         updates: dict[str, Any] = {
-            "status": "cancelled",
-            "cancelledBy": cancelled_by,
-            "cancellationReason": reason,
-            "cancelledAt": now,
+            **cancellation_update(by=cancelled_by, reason=reason, now=now),
             "refundPercentage": percentage if paid else 0,
-            "lockUnits": [],
-            "capTokens": [],
             "inviteSequence": session.inviteSequence + 1,
         }
         if paid:

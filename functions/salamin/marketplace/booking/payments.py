@@ -48,7 +48,7 @@ from salamin.gateways.stripe_gateway import (
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import holds, ledger, notifications, payouts, performance
 from salamin.marketplace.calendar import occupancy
-from salamin.models.session import ExpertSession, RefundRecord
+from salamin.models.session import ExpertSession, RefundRecord, cancellation_update
 
 PAYMENT_RANK = {"pending": 0, "failed": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
 Result = Literal["confirmed", "already", "refunded", "orphan_refunded", "ignored", "duplicate"]
@@ -336,14 +336,7 @@ def _write_late_refund(
     }
     if release is not None:  # a pending session whose time was taken: free what it still has
         occupancy.apply_release(transaction, release)
-        updates.update(
-            lockUnits=[],
-            capTokens=[],
-            status="cancelled",
-            cancelledBy="system",
-            cancellationReason=reason,
-            cancelledAt=now,
-        )
+        updates.update(cancellation_update(by="system", reason=reason, now=now))
     transaction.update(holds.session_ref(db, session.sessionId), updates)
     notifications.late_payment_refunded(transaction, db, session=paid, contacts=contacts, now=now)
 
