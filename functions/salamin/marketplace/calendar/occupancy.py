@@ -24,7 +24,7 @@ from typing import Any
 from google.cloud import firestore
 
 from salamin.core import collections as col
-from salamin.marketplace.calendar import availability
+from salamin.marketplace.calendar import local_time
 from salamin.models.calendar import BusyInterval, CalendarLock, CapToken, OccupancyStatus
 from salamin.models.session import ExpertSession
 
@@ -39,7 +39,7 @@ def unit_id(ts: datetime) -> str:
 def lock_unit_ids(start: datetime, blocked_until: datetime) -> list[str]:
     """Units of `[start, blocked_until)`, rounded out to 5-minute boundaries (UTC), the same
     units `availability` counts conflicts in."""
-    step = timedelta(minutes=availability.LOCK_UNIT_MINUTES)
+    step = timedelta(minutes=local_time.LOCK_UNIT_MINUTES)
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
     cursor = epoch + ((start.astimezone(UTC) - epoch) // step) * step
     units = []
