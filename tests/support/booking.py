@@ -15,7 +15,7 @@ from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import FixedClock
 from salamin.gateways.stripe_gateway import StripeGateway
-from salamin.marketplace.booking import booking, payments, payouts
+from salamin.marketplace.booking import booking, payments, payouts, webhooks
 from salamin.marketplace.onboarding.applications import (
     private_expert_document,
     public_expert_document,
@@ -89,7 +89,7 @@ class World:
         for raw, signature in self.sink.take():
             event = self.gateway.parse_webhook(raw, signature)
             outcomes.append(
-                payments.handle_event(
+                webhooks.handle_event(
                     self.db, event=event, clock=self.clock, payments=self.gateway, tasks=self.tasks
                 )
             )

@@ -22,7 +22,15 @@ from salamin.core.clock import Clock, SystemClock
 from salamin.core.log import log
 from salamin.gateways.stripe_gateway import StripeGateway, WebhookSignatureInvalid
 from salamin.gateways.tasks import FirebaseTasks
-from salamin.marketplace.booking import booking, feedback, holds, lifecycle, payments, payouts
+from salamin.marketplace.booking import (
+    booking,
+    feedback,
+    holds,
+    lifecycle,
+    payments,
+    payouts,
+    webhooks,
+)
 from salamin.models.base import HHMM, IsoDate, SalaminModel
 from salamin.models.session import (
     SESSION_ID_PATTERN,
@@ -274,7 +282,7 @@ def stripe_webhook(req: Any, *, stripe_key: str, webhook_secret: str) -> https_f
         return https_fn.Response("invalid signature", status=400)
     s = services(stripe_key, webhook_secret)
     try:
-        outcome = payments.handle_event(
+        outcome = webhooks.handle_event(
             s.db, event=event, clock=s.clock, payments=s.payments, tasks=s.tasks
         )
     except Exception as exc:
