@@ -312,7 +312,7 @@ def test_check_slot_accepts_an_offered_slot_and_returns_booking_keys() -> None:
         now=NOW,
     )
     assert (got.end, got.blocked_until) == (utc(2026, 11, 2, 11), utc(2026, 11, 2, 11, 10))
-    assert (got.localDate, got.localWeek, got.price) == ("2026-11-02", "2026-W45", 12000)
+    assert (got.local_date, got.local_week, got.price) == ("2026-11-02", "2026-W45", 12000)
 
 
 @pytest.mark.parametrize(

@@ -376,19 +376,6 @@ class BookableSlot:
     local_date: str
     local_week: str
 
-    # The names booking.py reads (they mirror the stored fields).
-    @property
-    def blockedUntil(self) -> datetime:
-        return self.blocked_until
-
-    @property
-    def localDate(self) -> str:
-        return self.local_date
-
-    @property
-    def localWeek(self) -> str:
-        return self.local_week
-
 
 def check_slot(
     schedule: Schedule,
