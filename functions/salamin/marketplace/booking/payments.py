@@ -71,6 +71,39 @@ def with_payment_status(current: str, new: str) -> str:
 # --- confirmation --------------------------------------------------------------------------------
 
 
+PaymentStep = Literal["orphan", "already", "occupy", "refund"]
+
+
+def decide_payment(
+    session: ExpertSession | None, *, intent: PaymentIntentInfo, now: datetime
+) -> tuple[PaymentStep, str | None]:
+    """What a succeeded PaymentIntent does to its session, read in the transaction (pure):
+    - `orphan`: no such session, or the intent does not match it (id, amount, currency): the
+      money goes back;
+    - `already`: the session is paid already;
+    - `occupy`: a pending hold, or an expired hold whose time is still ahead: take the time
+      (which may still turn out to be gone);
+    - `refund` with a reason: the session cannot be booked any more.
+    """
+    if session is None:
+        return "orphan", "unknown_session"
+    if (
+        (session.paymentIntentId and session.paymentIntentId != intent.id)
+        or intent.amount != session.price
+        or intent.currency.upper() != session.currency.upper()
+    ):
+        return "orphan", "mismatch"
+    if PAYMENT_RANK[session.paymentStatus] >= PAYMENT_RANK["paid"]:
+        return "already", None
+    if session.status == "pending" or (
+        session.status == "cancelled"
+        and session.cancellationReason == "hold_expired"
+        and session.scheduledDate > now
+    ):
+        return "occupy", None
+    return "refund", "session_not_bookable"
+
+
 def confirm_payment(
     db: firestore.Client,
     *,
@@ -80,7 +113,9 @@ def confirm_payment(
     tasks: TaskScheduler | None,
     event: StripeEvent | None = None,
 ) -> Outcome:
-    """Apply a succeeded PaymentIntent to its session, once."""
+    """Apply a succeeded PaymentIntent to its session, once: read the event record and the
+    session, `decide_payment`, then write the confirmation or the late refund with the event
+    record; after commit, refund an orphan or `settle`."""
     if intent.status != "succeeded":
         raise FailedPrecondition(
             f"payment not successful (status {intent.status})",
@@ -99,49 +134,37 @@ def confirm_payment(
         if already_applied(transaction, db, event):
             return Outcome(result="duplicate", sessionId=session_id)
         snap = ref.get(transaction=transaction)
-        if not snap.exists:
+        session = holds.load_session(snap) if snap.exists else None
+        step, reason = decide_payment(session, intent=intent, now=now)
+
+        def recorded(outcome: Outcome) -> Outcome:
             record_event(
-                transaction, db, event, now=now, session_id=session_id, outcome="orphan_refunded"
+                transaction, db, event, now=now, session_id=session_id, outcome=outcome.result
             )
-            return Outcome(result="orphan_refunded", sessionId=session_id)
-        session = holds.load_session(snap)
-        if (
-            (session.paymentIntentId and session.paymentIntentId != intent.id)
-            or intent.amount != session.price
-            or intent.currency.upper() != session.currency.upper()
-        ):
-            log(
-                "payment.mismatch",
-                severity="ERROR",
-                sessionId=session_id,
-                paymentIntentId=intent.id,
-                amount=intent.amount,
-                price=session.price,
-            )
-            record_event(
-                transaction, db, event, now=now, session_id=session_id, outcome="orphan_refunded"
-            )
-            return Outcome(result="orphan_refunded", sessionId=session_id)
-        if PAYMENT_RANK[session.paymentStatus] >= PAYMENT_RANK["paid"]:
-            record_event(transaction, db, event, now=now, session_id=session_id, outcome="already")
-            return Outcome("already", session_id, session.status, session.paymentStatus)
+            return outcome
+
+        if session is None or step == "orphan":
+            if reason == "mismatch":
+                log(
+                    "payment.mismatch",
+                    severity="ERROR",
+                    sessionId=session_id,
+                    paymentIntentId=intent.id,
+                    amount=intent.amount,
+                    price=session.price if session else None,
+                )
+            return recorded(Outcome(result="orphan_refunded", sessionId=session_id))
+        if step == "already":
+            return recorded(Outcome("already", session_id, session.status, session.paymentStatus))
         contacts = (holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict()) or {}
         expert_snap = performance.expert_ref(db, session.expertId).get(transaction=transaction)
         expert = expert_snap.to_dict() or {}
-
         taken: occupancy.Occupancy | None = None
-        refund_reason: str | None = None
-        if session.status == "pending" or (
-            session.status == "cancelled"
-            and session.cancellationReason == "hold_expired"
-            and session.scheduledDate > now
-        ):
+        if step == "occupy":
             try:
                 taken = _read_own_time(transaction, db, session, expert, now)
             except occupancy.TimeUnavailable as exc:
-                refund_reason = exc.reason
-        else:
-            refund_reason = "session_not_bookable"
+                reason = exc.reason
 
         if taken is not None:
             confirmed = _write_confirmation(
@@ -154,11 +177,9 @@ def confirm_payment(
                 contacts=contacts,
                 now=now,
             )
-            record_event(
-                transaction, db, event, now=now, session_id=session_id, outcome="confirmed"
+            return recorded(
+                Outcome("confirmed", session_id, confirmed.status, confirmed.paymentStatus)
             )
-            return Outcome("confirmed", session_id, confirmed.status, confirmed.paymentStatus)
-
         release = (
             occupancy.read_release(transaction, db, session)
             if session.status == "pending"
@@ -171,11 +192,10 @@ def confirm_payment(
             intent=intent,
             contacts=contacts,
             now=now,
-            reason=refund_reason or "slot_taken",
+            reason=reason or "slot_taken",
             release=release,
         )
-        record_event(transaction, db, event, now=now, session_id=session_id, outcome="refunded")
-        return Outcome("refunded", session_id, "cancelled", "refunded")
+        return recorded(Outcome("refunded", session_id, "cancelled", "refunded"))
 
     outcome = txn(db.transaction())
     if outcome.result == "orphan_refunded":
