@@ -78,6 +78,71 @@ def check_stored_media(bucket: Any, path: str, *, field: str) -> None:
         raise UnsupportedMedia.at(field, f"content type {content_type} is not audio or video")
 
 
+def job_input(
+    *,
+    caller: Caller,
+    video_path: str | None,
+    audio_path: str | None,
+    questions: Sequence[str] | None,
+    target_role: str | None,
+) -> JobInput:
+    """The request's media and context, validated and normalised (pure)."""
+    if not video_path and not audio_path:
+        raise InvalidArgument.at("videoPath", "give a videoPath, an audioPath or both")
+    return JobInput(
+        videoPath=(
+            check_media_path(video_path, field="videoPath", uid=caller.uid, video=True)
+            if video_path
+            else None
+        ),
+        audioPath=(
+            check_media_path(audio_path, field="audioPath", uid=caller.uid, video=False)
+            if audio_path
+            else None
+        ),
+        questions=[q.strip() for q in questions or [] if q.strip()],
+        targetRole=(target_role or "").strip() or None,
+    )
+
+
+def decide_request(
+    previous: AnalysisJob | None,
+    *,
+    booked_by: str | None,
+    caller: Caller,
+    session_id: str,
+    job_in: JobInput,
+    force: bool,
+    now: datetime,
+) -> tuple[JobTicket, AnalysisJob | None]:
+    """The answer, and the new queued job to write (None: answer with the existing one). Pure.
+
+    `booked_by` is the user of `expertSessions/{sessionId}` when that booking exists: only
+    they may analyse it. An existing analysis belongs to whoever first requested it.
+    """
+    if booked_by is not None and booked_by != caller.uid:
+        raise PermissionDenied("this session belongs to another user")
+    if previous is not None:
+        if previous.userId != caller.uid:
+            raise PermissionDenied("this session's analysis belongs to another user")
+        if not _may_start(previous, force=force, now=now):
+            return _ticket(previous, started=False), None
+    attempt = previous.attempt + 1 if previous else 1
+    job = AnalysisJob(
+        sessionId=session_id,
+        userId=caller.uid,
+        status="queued",
+        progress=0.0,
+        stage="queued",
+        attempt=attempt,
+        taskId=task_id_for(session_id, attempt),
+        input=job_in,
+        requestedAt=now,
+        updatedAt=now,
+    )
+    return _ticket(job, started=True), job
+
+
 def request_analysis(
     db: firestore.Client,
     bucket: Any,
@@ -92,60 +157,40 @@ def request_analysis(
     force: bool = False,
     clock: Clock,
 ) -> JobTicket:
-    """Validate, create (or return) the job in one transaction, then enqueue its task."""
-    if not video_path and not audio_path:
-        raise InvalidArgument.at("videoPath", "give a videoPath, an audioPath or both")
-    job_input = JobInput(
-        videoPath=(
-            check_media_path(video_path, field="videoPath", uid=caller.uid, video=True)
-            if video_path
-            else None
-        ),
-        audioPath=(
-            check_media_path(audio_path, field="audioPath", uid=caller.uid, video=False)
-            if audio_path
-            else None
-        ),
-        questions=[q.strip() for q in questions or [] if q.strip()],
-        targetRole=(target_role or "").strip() or None,
+    """Validate, create (or return) the job in one transaction, then enqueue its task.
+
+    Read the booking and the job, `decide_request`, write the queued job; after commit enqueue
+    its task (a failed enqueue fails the job, so a new request may start it again).
+    """
+    job_in = job_input(
+        caller=caller,
+        video_path=video_path,
+        audio_path=audio_path,
+        questions=questions,
+        target_role=target_role,
     )
-    for field, path in (("videoPath", job_input.videoPath), ("audioPath", job_input.audioPath)):
+    for field, path in (("videoPath", job_in.videoPath), ("audioPath", job_in.audioPath)):
         if path:
             check_stored_media(bucket, path, field=field)
-
     ref = analysis_ref(db, session_id)
     booking_ref = db.collection(col.EXPERT_SESSIONS).document(session_id)
 
     @firestore.transactional
     def decide(tx: firestore.Transaction) -> tuple[JobTicket, AnalysisJob | None]:
         booking = booking_ref.get(transaction=tx)
-        if booking.exists and (booking.to_dict() or {}).get("userId") != caller.uid:
-            raise PermissionDenied("this session belongs to another user")
         snap = ref.get(transaction=tx)
-        now = clock.now()
-        previous: AnalysisJob | None = None
-        if snap.exists:
-            data = snap.to_dict() or {}
-            if data.get("userId") != caller.uid:
-                raise PermissionDenied("this session's analysis belongs to another user")
-            previous = AnalysisJob.model_validate(data)
-            if not _may_start(previous, force=force, now=now):
-                return _ticket(previous, started=False), None
-        attempt = previous.attempt + 1 if previous else 1
-        job = AnalysisJob(
-            sessionId=session_id,
-            userId=caller.uid,
-            status="queued",
-            progress=0.0,
-            stage="queued",
-            attempt=attempt,
-            taskId=task_id_for(session_id, attempt),
-            input=job_input,
-            requestedAt=now,
-            updatedAt=now,
+        ticket, job = decide_request(
+            AnalysisJob.model_validate(snap.to_dict()) if snap.exists else None,
+            booked_by=(booking.to_dict() or {}).get("userId") if booking.exists else None,
+            caller=caller,
+            session_id=session_id,
+            job_in=job_in,
+            force=force,
+            now=clock.now(),
         )
-        tx.set(ref, job.model_dump(mode="python", exclude_none=True))
-        return _ticket(job, started=True), job
+        if job is not None:
+            tx.set(ref, job.model_dump(mode="python", exclude_none=True))
+        return ticket, job
 
     ticket, job = decide(db.transaction())
     if job is None:
