@@ -33,15 +33,14 @@ from salamin.marketplace.booking import (
 )
 from salamin.models.base import HHMM, IsoDate, SalaminModel
 from salamin.models.session import (
-    SESSION_ID_PATTERN,
     BookingRequest,
     ExpertFeedback,
     ExpertSession,
     Party,
+    SessionId,
     UserFeedback,
 )
 
-SessionIdField = Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
 
 
@@ -86,35 +85,35 @@ class CreateBookingRequestCall(SalaminModel):
 
 
 class ConfirmPaymentRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     paymentIntentId: Annotated[str, Field(pattern=r"^pi_[A-Za-z0-9_]+$", max_length=255)]
 
 
 class CancelSessionRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     cancelledBy: Party
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class RescheduleSessionRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     date: IsoDate
     startTime: HHMM
 
 
 class MarkSessionCompletedRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     sessionNotes: Annotated[str, Field(max_length=10000)] | None = None
 
 
 class ReportNoShowRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     absentParty: Party
     """`user` (reported by the expert) or `expert` (reported by the candidate)."""
 
 
 class SubmitSessionFeedbackRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     userFeedback: UserFeedback | None = None
     expertFeedback: ExpertFeedback | None = None
 
@@ -303,7 +302,7 @@ def stripe_webhook(req: Any, *, stripe_key: str, webhook_secret: str) -> https_f
 
 
 class ExpireHoldTask(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
 
 
 def expire_hold_task(data: Any, *, stripe_key: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ verified event once and then finishes its idempotent after-effects.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
@@ -33,6 +34,26 @@ from salamin.marketplace.booking.payments import (
     settle,
     with_payment_status,
 )
+from salamin.models.session import ExpertSession
+
+
+def _event_session(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    event: StripeEvent,
+    ref: firestore.DocumentReference,
+    *,
+    now: datetime,
+) -> tuple[ExpertSession | None, Outcome]:
+    """The session an event is about, read in its transaction; or (None, the outcome) when the
+    event was applied before or names no session we have (recorded as ignored)."""
+    if already_applied(transaction, db, event):
+        return None, Outcome("duplicate", ref.id)
+    snap = ref.get(transaction=transaction)
+    if not snap.exists:
+        record_event(transaction, db, event, now=now, session_id=ref.id, outcome="ignored")
+        return None, Outcome("ignored", ref.id)
+    return holds.load_session(snap), Outcome("ignored", ref.id)
 
 
 def payment_failed(db: firestore.Client, *, event: StripeEvent, clock: Clock) -> Outcome:
@@ -48,13 +69,9 @@ def payment_failed(db: firestore.Client, *, event: StripeEvent, clock: Clock) ->
 
     @firestore.transactional
     def txn(transaction: firestore.Transaction) -> Outcome:
-        if already_applied(transaction, db, event):
-            return Outcome("duplicate", session_id)
-        snap = ref.get(transaction=transaction)
-        if not snap.exists:
-            record_event(transaction, db, event, now=now, session_id=session_id, outcome="ignored")
-            return Outcome("ignored", session_id)
-        session = holds.load_session(snap)
+        session, early = _event_session(transaction, db, event, ref, now=now)
+        if session is None:
+            return early
         if (
             session.status != "pending"
             or PAYMENT_RANK[session.paymentStatus] > PAYMENT_RANK["failed"]
@@ -102,13 +119,9 @@ def charge_refunded(db: firestore.Client, *, event: StripeEvent, clock: Clock) -
 
     @firestore.transactional
     def txn(transaction: firestore.Transaction) -> Outcome:
-        if already_applied(transaction, db, event):
-            return Outcome("duplicate", session_id)
-        snap = ref.get(transaction=transaction)
-        if not snap.exists:
-            record_event(transaction, db, event, now=now, session_id=session_id, outcome="ignored")
-            return Outcome("ignored", session_id)
-        session = holds.load_session(snap)
+        session, early = _event_session(transaction, db, event, ref, now=now)
+        if session is None:
+            return early
         updates: dict[str, Any] = {}
         if refunded_total > session.refundedAmount and session.paymentStatus != "pending":
             expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)

@@ -260,12 +260,8 @@ def write_busy(
     create: bool = False,
 ) -> None:
     """`busy/{sessionId}` for the session as it now is (create: fail if it exists)."""
-    ref = busy_ref(db, session.expertId, session.sessionId)
     body = busy_interval(session, status=status).model_dump(mode="python")
-    if create:
-        writer.create(ref, body)
-    else:
-        writer.set(ref, body)
+    _put(writer, busy_ref(db, session.expertId, session.sessionId), body, create=create)
 
 
 def write_locks(
@@ -283,10 +279,7 @@ def write_locks(
         mode="python"
     )
     for ref in refs:
-        if create:
-            writer.create(ref, body)
-        else:
-            writer.set(ref, body)
+        _put(writer, ref, body, create=create)
 
 
 def write_cap_token(
@@ -302,3 +295,12 @@ def write_cap_token(
     parent = token.parent.parent
     if parent is not None:
         writer.set(parent, {"count": firestore.Increment(1), **(count_fields or {})}, merge=True)
+
+
+def _put(
+    writer: Writer, ref: firestore.DocumentReference, body: dict[str, Any], *, create: bool
+) -> None:
+    if create:
+        writer.create(ref, body)
+    else:
+        writer.set(ref, body)
