@@ -47,11 +47,11 @@ class PathRequest(SalaminModel):
 
 
 def generate_personalized_path(
-    caller: Caller, req: GeneratePersonalizedPathRequest
+    caller: Caller, req: GeneratePersonalizedPathRequest, *, gemini_api_key: str | None
 ) -> LearningPath:
     return service.generate_personalized_path(
         firebase.db(),
-        gemini=GeminiGateway.from_env(),
+        gemini=GeminiGateway.configured(api_key=gemini_api_key),
         caller=caller,
         request=req.pathRequest,
         personalization=req.personalization,

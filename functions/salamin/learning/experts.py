@@ -12,11 +12,8 @@ from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.core.clock import Clock
-from salamin.marketplace.discovery.search import (
-    AvailabilityFilter,
-    ExpertSearchFilters,
-    search_experts,
-)
+from salamin.marketplace.discovery.filters import AvailabilityFilter, ExpertSearchFilters
+from salamin.marketplace.discovery.search import search_experts
 from salamin.models.learning import RecommendedExpert
 
 SPECIALTY_FOR: dict[str, str] = {
