@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from firebase_functions import https_fn
 from pydantic import Field
 
-from salamin.api import _callable
 from salamin.api.booking import stripe_gateway
 from salamin.core import firebase
 from salamin.core.caller import Caller
@@ -29,28 +27,24 @@ class RefundPackageCreditsRequest(SalaminModel):
     purchaseId: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{10,40}$")]
 
 
-def purchase_package(req: https_fn.CallableRequest[Any], *, stripe_key: str) -> Any:
-    def run(caller: Caller, request: PurchasePackageRequest) -> Any:
-        return packages.purchase_package(
-            firebase.db(),
-            caller=caller,
-            expert_id=request.expertId,
-            package_name=request.packageName,
-            clock=SystemClock(),
-            payments=stripe_gateway(stripe_key),
-        )
-
-    return _callable.run(req, PurchasePackageRequest, run, name="purchasePackage")
+def purchase_package(caller: Caller, req: PurchasePackageRequest, *, stripe_key: str) -> Any:
+    return packages.purchase_package(
+        firebase.db(),
+        caller=caller,
+        expert_id=req.expertId,
+        package_name=req.packageName,
+        clock=SystemClock(),
+        payments=stripe_gateway(stripe_key),
+    )
 
 
-def refund_package_credits(req: https_fn.CallableRequest[Any], *, stripe_key: str) -> Any:
-    def run(caller: Caller, request: RefundPackageCreditsRequest) -> Any:
-        return packages.refund_unused_credits(
-            firebase.db(),
-            caller=caller,
-            purchase_id=request.purchaseId,
-            clock=SystemClock(),
-            payments=stripe_gateway(stripe_key),
-        )
-
-    return _callable.run(req, RefundPackageCreditsRequest, run, name="refundPackageCredits")
+def refund_package_credits(
+    caller: Caller, req: RefundPackageCreditsRequest, *, stripe_key: str
+) -> Any:
+    return packages.refund_unused_credits(
+        firebase.db(),
+        caller=caller,
+        purchase_id=req.purchaseId,
+        clock=SystemClock(),
+        payments=stripe_gateway(stripe_key),
+    )

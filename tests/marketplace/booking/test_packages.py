@@ -11,7 +11,7 @@ import pytest
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from salamin.marketplace.booking import packages, payments
+from salamin.marketplace.booking import packages, webhooks
 from salamin.marketplace.experts import earnings
 from salamin.models.package import PackagePurchase
 from tests.support.booking import EXPERT, USER, USER2, World
@@ -58,7 +58,7 @@ def pay(world: World, bought: dict[str, Any]) -> list[str]:
     for raw, signature in world.sink.take():
         event = world.gateway.parse_webhook(raw, signature)
         for _ in range(2):
-            outcome = payments.handle_event(
+            outcome = webhooks.handle_event(
                 world.db, event=event, clock=world.clock, payments=world.gateway, tasks=world.tasks
             )
             results.append(f"{event.type}:{outcome.result}")
