@@ -28,6 +28,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import InvalidArgument, NotFound, PermissionDenied
 from salamin.gateways.gemini import GeminiGateway
+from salamin.gateways.mail import Email, queue_mail
 from salamin.learning import catalog as catalog_mod
 from salamin.learning.builder import build_path
 from salamin.learning.planner import plan_with_gemini
@@ -41,6 +42,7 @@ from salamin.models.learning import (
     PathGenerationRequest,
     PersonalizationData,
 )
+from salamin.models.notifications import UserNotification
 
 MAX_APPLY_ATTEMPTS = 80
 
@@ -185,22 +187,21 @@ def _notify(
     user = db.collection(col.USERS).document(path.userId)
     batch.set(
         user.collection(col.USER_NOTIFICATIONS).document(n["id"]),
-        {
-            "type": "learning_milestone",
-            "pathId": path.pathId,
-            "title": n["title"],
-            "body": n["body"],
-            "createdAt": now,
-            "read": False,
-        },
+        UserNotification(
+            type="learning_milestone",
+            pathId=path.pathId,
+            title=n["title"],
+            body=n["body"],
+            createdAt=now,
+        ).to_firestore(),
     )
-    batch.set(
-        db.collection(col.MAIL).document(f"learning-{n['id']}"),
-        {
-            "toUids": [path.userId],
-            "message": {"subject": n["title"], "text": n["body"]},
-            "createdAt": now,
-        },
+    queue_mail(
+        batch,
+        db,
+        mail_id=f"learning-{n['id']}",
+        now=now,
+        kind="learning_milestone",
+        email=Email(to=[], to_uids=[path.userId], subject=n["title"], text=n["body"]),
     )
 
 

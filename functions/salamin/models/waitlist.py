@@ -66,17 +66,3 @@ class WaitlistNotice(StoredModel):
     status: Literal["sent", "rate_limited"]
     slots: list[OfferedSlot]
     createdAt: datetime
-
-
-class UserNotification(StoredModel):
-    """`users/{uid}/notifications/{id}`: the in-app notification; the user may only mark it read."""
-
-    type: Literal["waitlist_slot_available"]
-    title: str
-    body: str
-    expertId: str
-    sessionType: str
-    duration: int
-    slots: list[OfferedSlot]
-    createdAt: datetime
-    read: bool = False

@@ -42,9 +42,9 @@ from salamin.core.log import log
 from salamin.gateways.mail import Email, queue_mail
 from salamin.marketplace.calendar import availability
 from salamin.models.expert import PublicExpert
+from salamin.models.notifications import UserNotification
 from salamin.models.waitlist import (
     OfferedSlot,
-    UserNotification,
     WaitlistEntry,
     WaitlistNotice,
     WaitWindow,
