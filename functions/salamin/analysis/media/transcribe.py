@@ -13,6 +13,11 @@ Whisper also sometimes ends a 30 s window early after a long silence and silentl
 of the speech in it. So after the first pass, voice-activity segments that no recognised word
 covers are transcribed again on their own (`uncovered_regions`) and merged in time order; a
 recording's words are never dropped just because a long pause preceded them.
+
+Two things Whisper writes are not speech and must not be counted as words: non-speech
+annotations such as `[BLANK_AUDIO]` or `[Music]` (allowed through by `suppress_tokens=[]`, and
+split by word timing into `[BLANK` + `_AUDIO]`), and decoding loops under noise ("the slope and
+the slope and the slope and ..."). `speech_words` drops both (`clean_text` the annotations).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -179,6 +185,75 @@ def uncovered_regions(
     return regions
 
 
+MAX_ANNOTATION_TOKENS = 4
+"""`[BLANK_AUDIO]` arrives as two word tokens; no bracketed annotation seen is longer than four.
+Parenthesised or starred ones ("(laughs)", "*sigh*") count only as a single token, so a spoken
+parenthesis "(which was hard)" is kept."""
+LOOP_MIN_COPIES = 3
+"""A phrase of 2-6 words said three or more times in a row is a decoding loop, not speech
+(people repeat a word or restart a phrase once or twice; Whisper loops on noise)."""
+_ANNOTATION_RE = re.compile(r"\[[^\]]{1,40}\]|\([A-Za-z_-]{1,20}\)|\*[A-Za-z_-]{1,20}\*|♪+")
+_SINGLE_RE = re.compile(r"^(\([A-Za-z_-]+\)|\*[A-Za-z_-]+\*|♪+)[.,!?]*$")
+_KEY_RE = re.compile(r"[^\w']+")
+
+
+def _annotation_end(words: list[RecognisedWord], i: int) -> int | None:
+    """Index after the annotation that starts at word `i`, or None if it is not one."""
+    first = words[i].word.strip()
+    if _SINGLE_RE.match(first):
+        return i + 1
+    if not first.startswith("["):
+        return None
+    for j in range(i, min(len(words), i + MAX_ANNOTATION_TOKENS)):
+        if "]" in words[j].word:
+            return j + 1
+    return None
+
+
+def _without_loops(words: list[RecognisedWord]) -> list[RecognisedWord]:
+    keys = [_KEY_RE.sub("", w.word.lower()) for w in words]
+    out: list[RecognisedWord] = []
+    i = 0
+    while i < len(words):
+        for n in range(2, 7):
+            unit = keys[i : i + n]
+            copies = 1
+            while len(unit) == n and keys[i + copies * n : i + (copies + 1) * n] == unit:
+                copies += 1
+            if copies >= LOOP_MIN_COPIES:
+                out.extend(words[i : i + n])  # keep one copy
+                i += copies * n
+                k = 0  # and drop the partial copy the loop broke off in
+                while k < n - 1 and i + k < len(keys) and keys[i + k] == unit[k]:
+                    k += 1
+                i += k
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def speech_words(words: list[RecognisedWord]) -> list[RecognisedWord]:
+    """Words in time order without non-speech annotations and decoding loops."""
+    ordered = sorted(words, key=lambda w: w.start)
+    kept: list[RecognisedWord] = []
+    i = 0
+    while i < len(ordered):
+        end = _annotation_end(ordered, i)
+        if end is None:
+            kept.append(ordered[i])
+            i += 1
+        else:
+            i = end
+    return _without_loops(kept)
+
+
+def clean_text(text: str) -> str:
+    """Transcript text without `[BLANK_AUDIO]`-style annotations."""
+    return " ".join(_ANNOTATION_RE.sub(" ", text).split())
+
+
 def _decode(model: Any, samples: Any, language: str | None) -> tuple[list[Any], Any]:
     segments, info = _decode_lazily(model, samples, language)
     return list(segments), info
@@ -239,11 +314,10 @@ def transcribe(
         again, _ = _decode(model, clip, language or str(info.language))
         words.extend(_words(again, lo))
         pieces.extend((float(seg.start) + lo, seg.text.strip()) for seg in again)
-    words.sort(key=lambda w: w.start)
     pieces.sort(key=lambda p: p[0])
     return TranscriptResult(
-        words=words,
-        text=" ".join(t for _, t in pieces if t),
+        words=speech_words(words),
+        text=clean_text(" ".join(t for _, t in pieces if t)),
         language=str(info.language),
         language_probability=float(info.language_probability),
     )
