@@ -7,4 +7,5 @@ bash scripts/bootstrap.sh
 functions/venv/bin/ruff check .
 functions/venv/bin/ruff format --check -q .
 functions/venv/bin/mypy functions/salamin functions/main.py scripts bench tests
+functions/venv/bin/pytest -q -p no:cacheprovider tests/architecture   # layering contracts
 exec functions/venv/bin/pytest "$@"

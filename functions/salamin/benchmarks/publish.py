@@ -46,14 +46,16 @@ def _covered(have: Mapping[str, Any] | None, need: Mapping[str, int]) -> bool:
     return all(int(have.get(k) or 0) >= v for k, v in need.items())
 
 
-def _write_guarded(ref: firestore.DocumentReference, snap: Any, document: dict[str, Any]) -> bool:
+def _write_guarded(
+    db: firestore.Client, ref: firestore.DocumentReference, snap: Any, document: dict[str, Any]
+) -> bool:
     """Write with an update-time (or create) precondition; False when someone else won."""
     try:
         if snap.exists:
             stale = {k: firestore.DELETE_FIELD for k in (snap.to_dict() or {}) if k not in document}
             ref.update(
                 {**document, **stale},
-                option=ref._client.write_option(last_update_time=snap.update_time),
+                option=db.write_option(last_update_time=snap.update_time),
             )
         else:
             ref.create(document)
@@ -92,7 +94,7 @@ def compact(db: firestore.Client, key: str, *, clock: Clock) -> dict[str, Any]:
             "version": sum(seqs.values()),
             "updatedAt": clock.now(),
         }
-        if _write_guarded(ref, snap, document):
+        if _write_guarded(db, ref, snap, document):
             return document
         _backoff(attempt)
     raise gexc.Aborted(f"could not compact benchmark cohort {key}")
@@ -122,7 +124,7 @@ def publish_industry(db: firestore.Client, industry: str, *, clock: Clock) -> di
             and set(current.get("sourceVersions") or {}) == set(versions)
         ):
             return current
-        if _write_guarded(ref, snap, built):
+        if _write_guarded(db, ref, snap, built):
             log("benchmarks.industry.published", industry=industry, people=built["sampleSize"])
             return built
         _backoff(attempt)

@@ -19,7 +19,6 @@ EXPERT_TRANSACTIONS = "expertTransactions"
 ADMIN_NOTIFICATIONS = "adminNotifications"
 MAIL = "mail"
 STRIPE_EVENTS = "stripeEvents"
-SLOT_HOLDS = "slotHolds"
 ADVANCED_ANALYSES = "advancedAnalyses"
 INDUSTRY_BENCHMARKS = "industryBenchmarks"
 # Benchmark internals (never client-readable): per-person contribution, counter shards, and the
@@ -28,6 +27,9 @@ BENCHMARK_CONTRIBUTIONS = "benchmarkContributions"
 BENCHMARK_SHARDS = "benchmarkShards"
 BENCHMARK_COHORTS = "benchmarkCohorts"
 USER_BENCHMARKS = "benchmarks"  # users/{uid}/benchmarks/{id}: saved personalised benchmarks
+USER_LEARNING = "learning"  # users/{uid}/learning/skills: mastery per competency
+USER_NOTIFICATIONS = "notifications"  # users/{uid}/notifications/{id}: in-app notices
+PATH_EVENTS = "events"  # learningPaths/{pathId}/events/{eventId}: progress events
 LEARNING_PATHS = "learningPaths"
 USERS = "users"
 
