@@ -75,7 +75,17 @@ def call(
     body = r.json()
     if r.status_code != 200 or "error" in body:
         raise CallableError(r.status_code, body)
+    check_response(name, body["result"])
     return body["result"]
+
+
+def check_response(name: str, result: Any) -> None:
+    """Every answer must match its declared response model (salamin.api.contract), which the
+    web client's generated types come from: an undeclared or mistyped field fails the test."""
+    from salamin.api.contract import CALLABLES
+
+    if name in CALLABLES:
+        CALLABLES[name].response.model_validate(result)
 
 
 def unsigned_token(uid: str | None, **claims: Any) -> str | None:

@@ -6,7 +6,18 @@ stack trace or internal detail ever reaches a client.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+Reason = Literal[
+    "slot_taken",
+    "day_full",
+    "week_full",
+    "expert_payouts_not_ready",
+    "too_late_to_reschedule",
+    "too_early",
+]
+"""Every machine-readable `details.reason` a client may switch on (the web client's
+`ErrorReason` union is generated from this)."""
 
 
 class SalaminError(Exception):
