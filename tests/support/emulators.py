@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,24 @@ def check_response(name: str, result: Any) -> None:
 
     if name in CALLABLES:
         CALLABLES[name].response.model_validate(result)
+    for text in _strings(result):
+        if _LOOKS_LIKE_INSTANT.match(text):
+            assert _WIRE_INSTANT.match(text), f"{name}: instant {text!r} not in the wire format"
+
+
+_LOOKS_LIKE_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_WIRE_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+"""One format for every instant in a callable answer (salamin.models.base.wire_instant)."""
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def unsigned_token(uid: str | None, **claims: Any) -> str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import traceback
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from firebase_functions import https_fn
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from salamin.core.caller import Caller
 from salamin.core.errors import InvalidArgument, SalaminError, Unauthenticated
 from salamin.core.log import log
+from salamin.models.base import wire_value
 
 M = TypeVar("M", bound=BaseModel)
 Result = BaseModel | dict[str, Any] | list[Any] | str | None
@@ -54,8 +54,6 @@ def parse(model: type[M], data: Any) -> M:
 
 
 def _dump(result: Result) -> Any:
-    if isinstance(result, BaseModel):
-        return result.model_dump(mode="json", exclude_none=True)
     return jsonable(result)
 
 
@@ -101,11 +99,6 @@ def run(
 
 
 def jsonable(value: Any) -> Any:
-    """Firestore values (timestamps) into JSON-safe ones, for dict responses."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
+    """A handler's answer (model, dict, Firestore values) into JSON: instants become the one
+    wire format (`salamin.models.base.wire_instant`); models drop None fields."""
+    return wire_value(value)

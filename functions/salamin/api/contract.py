@@ -278,6 +278,8 @@ CALLABLES: dict[str, Callable] = {
 class ExpertPrivateContact(BaseModel):
     """`experts/{expertId}/private/contact`: the expert and admins only."""
 
+    model_config = ConfigDict(extra="forbid")
+
     email: str
     phone: str | None = None
     documentsSubmitted: list[VerificationDocument] = []
@@ -286,13 +288,18 @@ class ExpertPrivateContact(BaseModel):
 class ExpertCalendar(BaseModel):
     """`expertCalendars/{expertId}`."""
 
+    model_config = ConfigDict(extra="forbid")
+
     expertId: str
     timeZone: str
     lastUpdated: datetime
 
 
 class BusyDocument(BaseModel):
-    """`expertCalendars/{expertId}/busy/{sessionId}`: free/busy only, never who booked."""
+    """`expertCalendars/{expertId}/busy/{sessionId}`: free/busy only, never who booked (any
+    signed-in user reads it, so an undeclared field fails the document checks)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     sessionId: str
     sessionType: SessionType
@@ -309,6 +316,8 @@ class BusyDocument(BaseModel):
 
 class AdminNotification(BaseModel):
     """`adminNotifications/{id}`: review tasks; admins may set `status`/`handledBy`/`handledAt`."""
+
+    model_config = ConfigDict(extra="forbid")
 
     type: Literal["expert_document_review"]
     expertId: str
@@ -346,6 +355,8 @@ class UserProfileData(BaseModel):
 
 class UserStatistics(BaseModel):
     """`users/{uid}/statistics/current`."""
+
+    model_config = ConfigDict(extra="forbid")
 
     totalAdvancedAnalyses: int = 0
     lastAdvancedAnalysis: datetime | None = None

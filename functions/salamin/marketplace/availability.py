@@ -32,6 +32,7 @@ from google.cloud import firestore
 from salamin.core import collections as col
 from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from salamin.marketplace import pricing
+from salamin.models.base import wire_instant
 from salamin.models.expert import (
     SESSION_TYPES,
     AvailabilitySlot,
@@ -357,7 +358,7 @@ class Slot:
 
 
 def _iso_z(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return wire_instant(t)
 
 
 @dataclass(frozen=True)

@@ -325,7 +325,6 @@ def reschedule_session(
             holds.busy_ref(db, session.expertId, session_id),
             {
                 "sessionId": session_id,
-                "userId": session.userId,
                 "sessionType": session.sessionType,
                 "start": slot.start,
                 "end": slot.end,

@@ -275,7 +275,6 @@ def _write_confirmation(
         holds.busy_ref(db, session.expertId, session.sessionId),
         {
             "sessionId": session.sessionId,
-            "userId": session.userId,
             "sessionType": session.sessionType,
             "start": session.scheduledDate,
             "end": session.endDate,

@@ -291,7 +291,8 @@ export interface ExpertCalendar {
   lastUpdated: Timestamp;
 }
 /**
- * `expertCalendars/{expertId}/busy/{sessionId}`: free/busy only, never who booked.
+ * `expertCalendars/{expertId}/busy/{sessionId}`: free/busy only, never who booked (any
+ * signed-in user reads it, so an undeclared field fails the document checks).
  */
 export interface BusyDocument {
   sessionId: string;
