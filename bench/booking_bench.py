@@ -56,7 +56,10 @@ SLOT_STARTS = ["08:00", "09:30", "11:00", "12:30", "14:00", "15:30", "17:00", "1
 
 
 def expert_body(expert_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    from salamin.marketplace.onboarding import private_expert_document, public_expert_document
+    from salamin.marketplace.onboarding.applications import (
+        private_expert_document,
+        public_expert_document,
+    )
     from salamin.models.expert import ExpertProfile
 
     profile = ExpertProfile.model_validate(
@@ -135,7 +138,7 @@ class Bench:
 
     def fresh(self, experts: int) -> list[str]:
         from salamin.core import collections as col
-        from salamin.marketplace import payouts
+        from salamin.marketplace.booking import payouts
 
         reset_firestore(self.host, PROJECT)
         self.double.reset()
@@ -158,7 +161,7 @@ class Bench:
 
     def book(self, user: str, expert_id: str, date: str, start: str) -> Any:
         from salamin.core.caller import Caller
-        from salamin.marketplace import booking
+        from salamin.marketplace.booking import booking
         from salamin.models.session import BookingRequest
 
         request = BookingRequest(
@@ -179,7 +182,7 @@ class Bench:
 
     def confirm(self, result: Any) -> float:
         """Pay as the browser would; time from the webhook's arrival to the confirmed session."""
-        from salamin.marketplace import payments
+        from salamin.marketplace.booking import payments
 
         self.browser.v1.payment_intents.confirm(
             result.paymentIntentId, params={"payment_method": "pm_card_visa"}

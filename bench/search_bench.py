@@ -172,7 +172,7 @@ work for these is exactly that of the unfiltered search."""
 
 def make_expert(i: int, rng: random.Random, now: datetime) -> dict[str, Any]:
     """One valid `experts/{id}` body (as activation writes it), realistic spreads."""
-    from salamin.marketplace.onboarding import public_expert_document
+    from salamin.marketplace.onboarding.applications import public_expert_document
     from salamin.models.expert import ExpertProfile
 
     types = rng.sample(TYPES, rng.randint(1, 3))
@@ -268,7 +268,7 @@ def make_expert(i: int, rng: random.Random, now: datetime) -> dict[str, Any]:
 
 def seed(db: Any, count: int, *, now: datetime) -> float:
     from salamin.core import collections as col
-    from salamin.marketplace import search_index
+    from salamin.marketplace.discovery import search_index
 
     rng = random.Random(count)
     started = time.perf_counter()
@@ -292,7 +292,7 @@ def seed(db: Any, count: int, *, now: datetime) -> float:
 
 def run_ours(db: Any, request: dict[str, Any], now: datetime) -> tuple[int, int, dict[str, int]]:
     from salamin.core.clock import FixedClock
-    from salamin.marketplace import search
+    from salamin.marketplace.discovery import search
 
     page = search.search_experts(
         db,

@@ -235,7 +235,7 @@ def seed(ep: Endpoints) -> str:
     from salamin.core import firebase
     from salamin.core.caller import Caller
     from salamin.core.clock import SystemClock
-    from salamin.marketplace import onboarding
+    from salamin.marketplace.onboarding import applications
     from salamin.models.expert import ExpertApplicationInput
 
     db, bucket, clock = firebase.db(), firebase.bucket(), SystemClock()
@@ -269,12 +269,12 @@ def seed(ep: Endpoints) -> str:
             email=email,
             company_types=["big-tech" if company in {"Stripe", "Zalando"} else "startup"],
         )
-        onboarding.submit_expert_application(
+        applications.submit_expert_application(
             db, caller=me, application=ExpertApplicationInput.model_validate(data), clock=clock
         )
 
         def upload(kind: str, me: Caller = me, user: DemoUser = user) -> None:
-            onboarding.upload_verification_document(
+            applications.upload_verification_document(
                 db,
                 bucket,
                 caller=me,
@@ -287,7 +287,7 @@ def seed(ep: Endpoints) -> str:
             )
 
         def review(kind: str, ok: bool, user: DemoUser = user, notes: str | None = None) -> None:
-            onboarding.verify_expert_document(
+            applications.verify_expert_document(
                 db,
                 caller=admin_caller,
                 expert_id=user.uid,
@@ -339,7 +339,7 @@ def _payout(db: Any, expert_id: str) -> None:
     """Give an active expert an onboarded Connect account on the Stripe double, so they are
     bookable for pay: create the account, finish onboarding on the double, sync readiness."""
     from salamin.gateways.stripe_gateway import StripeGateway
-    from salamin.marketplace.payouts import ensure_payout_account
+    from salamin.marketplace.booking.payouts import ensure_payout_account
 
     api_base = os.environ["STRIPE_API_BASE"]
     gateway = StripeGateway(os.environ["STRIPE_SECRET_KEY"], api_base=api_base)

@@ -19,7 +19,7 @@ from google.cloud import firestore
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import StripeGateway
 from scripts.stack import STRIPE_SECRET_KEY
-from tests.marketplace.booking_support import make_expert
+from tests.support.booking import make_expert
 from tests.support.emulators import AuthEmulator, CallableError, call
 from tests.support.users import make_user
 
@@ -300,7 +300,7 @@ def test_hold_expiry_runs_through_the_tasks_emulator(
     once, so the hold is made due first by moving its expiry into the past)."""
     from salamin.core import firebase
     from salamin.gateways.tasks import FirebaseTasks
-    from salamin.marketplace import holds
+    from salamin.marketplace.booking import holds
 
     ep = emulators.endpoints
     auth = AuthEmulator(ep)

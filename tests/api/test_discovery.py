@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from salamin.core import collections as col
-from tests.marketplace.discovery_support import expert_doc, put_expert, window
+from tests.support.discovery import expert_doc, put_expert, window
 from tests.support.emulators import AuthEmulator, CallableError, call
 
 ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
@@ -213,7 +213,7 @@ def test_rules_public_profiles_free_busy_and_server_only_search_fields(
     emulators, experts, db
 ) -> None:  # type: ignore[no-untyped-def]
     """firestore.rules as a client sees them (docs/rules-discovery.md)."""
-    from tests.marketplace.discovery_support import busy_doc, put_busy
+    from tests.support.discovery import busy_doc, put_busy
     from tests.support.emulators import FirestoreRest, unsigned_token
 
     rest = FirestoreRest(emulators.endpoints)

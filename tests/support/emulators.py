@@ -4,6 +4,7 @@ and Firestore REST with an end-user token so security rules are enforced."""
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import re
 from dataclasses import dataclass
@@ -148,6 +149,21 @@ class FirestoreRest:
     def list(self, path: str, token: str | None) -> int:
         return self.get(path, token)
 
+    def documents(self, collection: str, token: str | None) -> builtins.list[dict[str, Any]]:
+        """Every document of a collection as this client reads it (fails if the read is denied),
+        each as its plain fields, decoded from the REST value encoding."""
+        r = requests.get(
+            f"{self.base}/{collection}",
+            params={"pageSize": 300},
+            headers=self._headers(token),
+            timeout=10,
+        )
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        return [
+            {k: _decode(v) for k, v in (doc.get("fields") or {}).items()}
+            for doc in r.json().get("documents", [])
+        ]
+
     def patch(self, path: str, fields: dict[str, Any], token: str | None) -> int:
         """Update only the named top-level fields (updateMask), like updateDoc()."""
         mask = "&".join(f"updateMask.fieldPaths={k}" for k in fields)
@@ -189,3 +205,15 @@ def _value(v: Any) -> dict[str, Any]:
     if v is None:
         return {"nullValue": None}
     raise TypeError(type(v))
+
+
+def _decode(v: dict[str, Any]) -> Any:
+    """One REST value back into Python (timestamps stay their RFC 3339 strings)."""
+    ((kind, x),) = v.items()
+    if kind == "mapValue":
+        return {k: _decode(y) for k, y in (x.get("fields") or {}).items()}
+    if kind == "arrayValue":
+        return [_decode(y) for y in x.get("values", [])]
+    if kind == "integerValue":
+        return int(x)
+    return x

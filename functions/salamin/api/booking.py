@@ -23,7 +23,7 @@ from salamin.core.clock import Clock, SystemClock
 from salamin.core.log import log
 from salamin.gateways.stripe_gateway import StripeGateway, WebhookSignatureInvalid
 from salamin.gateways.tasks import FirebaseTasks
-from salamin.marketplace import booking, feedback, holds, lifecycle, payments, payouts
+from salamin.marketplace.booking import booking, feedback, holds, lifecycle, payments, payouts
 from salamin.models.base import HHMM, IsoDate, SalaminModel
 from salamin.models.session import (
     SESSION_ID_PATTERN,

@@ -30,6 +30,7 @@ from salamin.models.analysis import (
     PerformanceMetrics,
     Recommendation,
 )
+from salamin.models.calendar import BusyInterval
 from salamin.models.expert import (
     DocumentStatus,
     DocumentType,
@@ -295,25 +296,6 @@ class ExpertCalendar(BaseModel):
     lastUpdated: datetime
 
 
-class BusyDocument(BaseModel):
-    """`expertCalendars/{expertId}/busy/{sessionId}`: free/busy only, never who booked (any
-    signed-in user reads it, so an undeclared field fails the document checks)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sessionId: str
-    sessionType: SessionType
-    start: datetime
-    end: datetime
-    blockedUntil: datetime
-    """`end` plus the expert's buffer."""
-    status: Literal["held", "confirmed"]
-    expiresAt: datetime | None = None
-    """When a `held` interval stops blocking (the payment hold's expiry)."""
-    localDate: str
-    localWeek: str
-
-
 class AdminNotification(BaseModel):
     """`adminNotifications/{id}`: review tasks; admins may set `status`/`handledBy`/`handledAt`."""
 
@@ -375,7 +357,7 @@ DOCUMENTS: list[Document] = [
     Document("experts/{expertId}", PublicExpert, "ExpertDocument"),
     Document("experts/{expertId}/private/contact", ExpertPrivateContact, "ExpertPrivateContact"),
     Document("expertCalendars/{expertId}", ExpertCalendar, "ExpertCalendar"),
-    Document("expertCalendars/{expertId}/busy/{sessionId}", BusyDocument, "BusyDocument"),
+    Document("expertCalendars/{expertId}/busy/{sessionId}", BusyInterval, "BusyInterval"),
     Document("expertSessions/{sessionId}", ExpertSession, "ExpertSession"),
     Document("expertTransactions/{id}", ExpertTransaction, "ExpertTransaction"),
     Document("adminNotifications/{id}", AdminNotification, "AdminNotification"),

@@ -10,7 +10,8 @@ from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.core.log import log
-from salamin.marketplace import availability, search, search_index
+from salamin.marketplace.calendar import availability
+from salamin.marketplace.discovery import search, search_index
 from salamin.models.base import SalaminModel, TimeZoneName
 from salamin.models.expert import SessionType
 

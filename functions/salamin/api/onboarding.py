@@ -12,7 +12,7 @@ from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.core.errors import InvalidArgument
-from salamin.marketplace import onboarding
+from salamin.marketplace.onboarding import applications
 from salamin.models.base import SalaminModel
 from salamin.models.expert import DocumentType, ExpertApplicationInput
 
@@ -50,7 +50,7 @@ class ListPendingApplicationsRequest(SalaminModel):
 def submit_expert_application(
     caller: Caller, req: SubmitExpertApplicationRequest
 ) -> dict[str, Any]:
-    expert_id = onboarding.submit_expert_application(
+    expert_id = applications.submit_expert_application(
         firebase.db(), caller=caller, application=req.applicationData, clock=SystemClock()
     )
     return {"expertId": expert_id, "status": "pending"}
@@ -66,7 +66,7 @@ def _decode(data: str) -> bytes:
 def upload_verification_document(
     caller: Caller, req: UploadVerificationDocumentRequest
 ) -> dict[str, Any]:
-    result = onboarding.upload_verification_document(
+    result = applications.upload_verification_document(
         firebase.db(),
         firebase.bucket(),
         caller=caller,
@@ -81,7 +81,7 @@ def upload_verification_document(
 
 
 def verify_expert_document(caller: Caller, req: VerifyExpertDocumentRequest) -> dict[str, Any]:
-    outcome = onboarding.verify_expert_document(
+    outcome = applications.verify_expert_document(
         firebase.db(),
         caller=caller,
         expert_id=req.expertId,
@@ -102,7 +102,7 @@ def verify_expert_document(caller: Caller, req: VerifyExpertDocumentRequest) -> 
 def list_pending_applications(
     caller: Caller, req: ListPendingApplicationsRequest
 ) -> dict[str, Any]:
-    page = onboarding.list_pending_applications(
+    page = applications.list_pending_applications(
         firebase.db(), caller=caller, page_size=req.pageSize, cursor=req.cursor
     )
     return {"applications": page.applications, "nextCursor": page.nextCursor}

@@ -1,1 +1,1 @@
-"""Expert marketplace: onboarding, discovery, booking, payments, session lifecycle."""
+"""Expert marketplace: onboarding, discovery, the calendar and booking (one subpackage each)."""

@@ -8,7 +8,7 @@ export interface Documents {
   "experts/{expertId}": ExpertDocument;
   "experts/{expertId}/private/contact": ExpertPrivateContact;
   "expertCalendars/{expertId}": ExpertCalendar;
-  "expertCalendars/{expertId}/busy/{sessionId}": BusyDocument;
+  "expertCalendars/{expertId}/busy/{sessionId}": BusyInterval;
   "expertSessions/{sessionId}": ExpertSession;
   "expertTransactions/{id}": ExpertTransaction;
   "adminNotifications/{id}": AdminNotification;
@@ -291,17 +291,16 @@ export interface ExpertCalendar {
   lastUpdated: Timestamp;
 }
 /**
- * `expertCalendars/{expertId}/busy/{sessionId}`: free/busy only, never who booked (any
- * signed-in user reads it, so an undeclared field fails the document checks).
+ * `busy/{sessionId}`: the interval availability reads.
  */
-export interface BusyDocument {
+export interface BusyInterval {
   sessionId: string;
-  sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
+  sessionType: string;
   start: Timestamp;
   end: Timestamp;
   blockedUntil: Timestamp;
   status: "held" | "confirmed";
-  expiresAt?: Timestamp | null;
+  expiresAt: Timestamp | null;
   localDate: string;
   localWeek: string;
 }

@@ -1,0 +1,1 @@
+"""Booking an expert: holds, payments, webhooks, the session lifecycle, feedback, money."""

@@ -1,0 +1,463 @@
+"""Spec §1.3 `createBookingRequest`: check the time, price it, hold it, open a PaymentIntent.
+
+Order of events, and why:
+1. The request is checked against live availability by `availability.check_bookable`, the one
+   implementation of the slot rules that `getAvailableSlots` uses too.
+2. One atomic commit creates the `expertSessions` doc (pending/pending), the busy doc, the lock
+   docs, the cap tokens and counter increments. Every doc that excludes a rival booking is
+   written with a create-precondition, so of two overlapping requests at most one commits, and
+   without read locks: a loser fails at once instead of waiting on the winner (see holds.py).
+3. Only then the PaymentIntent is created (idempotency key = `<sessionId>-pi`), a destination
+   charge to the expert's Connect account with the 20% platform fee as application fee.
+   If Stripe fails (decline, 5xx, timeout) everything from step 2 is deleted again and the
+   caller gets the typed error: no orphan hold or session.
+4. The expiry task is enqueued; if that fails the sweep still releases the hold in time.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any, Protocol
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from salamin.core import collections as col
+from salamin.core.caller import Caller
+from salamin.core.clock import Clock
+from salamin.core.errors import (
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+    SalaminError,
+    Unavailable,
+)
+from salamin.core.log import log
+from salamin.gateways.stripe_gateway import PaymentIntentInfo
+from salamin.gateways.tasks import TaskScheduler
+from salamin.marketplace.booking import holds, pricing
+from salamin.marketplace.calendar import availability, occupancy
+from salamin.models.expert import PublicExpert
+from salamin.models.session import BookingRequest, BookingResult, ExpertSession
+
+CLAIM_ATTEMPTS = 5
+ACTIVE_PAID_STATUSES = ("confirmed", "completed", "no_show")
+
+
+class BookingPayments(Protocol):
+    def create_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        application_fee: int,
+        metadata: dict[str, str],
+        description: str,
+        idempotency_key: str,
+    ) -> PaymentIntentInfo: ...
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> Any: ...
+
+
+class SlotTaken(FailedPrecondition):
+    """The requested time overlaps a confirmed booking or a live hold."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "that time is no longer available; pick another slot",
+            details={"reason": "slot_taken"},
+        )
+
+
+def load_expert(db: firestore.Client, expert_id: str) -> PublicExpert:
+    snap = db.collection(col.EXPERTS).document(expert_id).get()
+    if not snap.exists:
+        raise NotFound("no such expert")
+    return PublicExpert.model_validate(snap.to_dict() or {})
+
+
+def client_history(db: firestore.Client, *, user_id: str, expert_id: str) -> pricing.ClientHistory:
+    """Completed and paid sessions of this user with this expert (two equality filters)."""
+    query = (
+        db.collection(col.EXPERT_SESSIONS)
+        .where(filter=firestore.FieldFilter("userId", "==", user_id))
+        .where(filter=firestore.FieldFilter("expertId", "==", expert_id))
+        .select(["status", "paymentStatus"])
+    )
+    completed = paid = 0
+    for snap in query.stream():
+        status = snap.get("status")
+        if status == "completed":
+            completed += 1
+        if status in ACTIVE_PAID_STATUSES:
+            paid += 1
+    return pricing.ClientHistory(completed_sessions=completed, paid_sessions=paid)
+
+
+def bookable_slot(
+    db: firestore.Client,
+    *,
+    expert: PublicExpert,
+    session_type: str,
+    date: str,
+    start_time: str,
+    duration: int,
+    now: datetime,
+    exclude_session_id: str | None = None,
+) -> availability.BookableSlot:
+    """The shared slot rules (`availability.check_bookable`) applied to live calendar data.
+
+    `exclude_session_id` leaves one session's own interval out (a reschedule may overlap the
+    time it is moving away from).
+    """
+    return availability.check_bookable(
+        db,
+        expert=expert,
+        session_type=session_type,
+        date=date,
+        start_time=start_time,
+        duration=duration,
+        now=now,
+        exclude_session_id=exclude_session_id,
+    )
+
+
+def _pick_token(
+    db: firestore.Client,
+    parent: firestore.DocumentReference,
+    cap: int,
+    *,
+    what: str,
+    clock: Clock,
+    payments: BookingPayments | None,
+) -> firestore.DocumentReference:
+    """A free cap token under `parent` (a day or week doc); expired holds give theirs back."""
+    tokens = parent.collection(col.CALENDAR_CAP_TOKENS)
+    for _ in range(2):
+        snaps = list(tokens.stream())
+        free = occupancy.free_token_indexes([s.id for s in snaps], cap)
+        if free:
+            # a random free index keeps concurrent bookings of one day off the same token
+            return tokens.document(str(random.choice(free)))
+        released = False
+        for snap in snaps:
+            released |= holds.expire_hold(
+                db,
+                session_id=str(snap.get("sessionId")),
+                clock=clock,
+                payments=payments,
+                source="booking",
+            )
+        if not released:
+            break
+    raise FailedPrecondition(
+        f"the expert's {what} is fully booked", details={"reason": f"{what}_full"}
+    )
+
+
+def claim_time(
+    db: firestore.Client,
+    *,
+    session: ExpertSession,
+    slot: availability.BookableSlot,
+    expert: PublicExpert,
+    contacts: dict[str, Any],
+    clock: Clock,
+    payments: BookingPayments | None,
+) -> ExpertSession:
+    """The one atomic commit of step 2; retried only when it lost a cap-token race."""
+    units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
+    lock_refs = [occupancy.lock_ref(db, expert.expertId, u) for u in units]
+    for _ in range(CLAIM_ATTEMPTS):
+        now = clock.now()
+        _clear_expired_holders(db, lock_refs=lock_refs, clock=clock, payments=payments)
+        day = occupancy.day_ref(db, expert.expertId, slot.local_date)
+        week = occupancy.week_ref(db, expert.expertId, slot.local_week)
+        day_token = _pick_token(
+            db,
+            day,
+            expert.availability.maxSessionsPerDay,
+            what="day",
+            clock=clock,
+            payments=payments,
+        )
+        week_token = _pick_token(
+            db,
+            week,
+            expert.availability.maxSessionsPerWeek,
+            what="week",
+            clock=clock,
+            payments=payments,
+        )
+        session = session.model_copy(
+            update={"lockUnits": units, "capTokens": [day_token.path, week_token.path]}
+        )
+        batch = db.batch()
+        batch.create(holds.session_ref(db, session.sessionId), session.to_firestore())
+        batch.create(holds.contacts_ref(db, session.sessionId), contacts)
+        occupancy.write_busy(batch, db, session, status="held", create=True)
+        occupancy.write_locks(
+            batch,
+            lock_refs,
+            session_id=session.sessionId,
+            status="held",
+            expires_at=session.holdExpiresAt,
+            create=True,
+        )
+        occupancy.write_cap_token(
+            batch,
+            day_token,
+            session_id=session.sessionId,
+            now=now,
+            count_fields={"localDate": slot.local_date},
+        )
+        occupancy.write_cap_token(
+            batch,
+            week_token,
+            session_id=session.sessionId,
+            now=now,
+            count_fields={"localWeek": slot.local_week},
+        )
+        try:
+            batch.commit()
+            return session
+        except gexc.Conflict:
+            # Lost a race: either someone holds the time now, or only a cap token collided.
+            snaps = db.get_all(lock_refs)
+            if any(s.exists and occupancy.lock_is_live(s.to_dict(), clock.now()) for s in snaps):
+                raise SlotTaken() from None
+    raise Unavailable("the expert's calendar is busy right now; try again")
+
+
+def _clear_expired_holders(
+    db: firestore.Client,
+    *,
+    lock_refs: list[firestore.DocumentReference],
+    clock: Clock,
+    payments: BookingPayments | None,
+) -> None:
+    """Fail fast on a live conflict; release expired holds that still sit on these units."""
+    now = clock.now()
+    stale: set[str] = set()
+    for snap in db.get_all(lock_refs):
+        if not snap.exists:
+            continue
+        data = snap.to_dict() or {}
+        if occupancy.lock_is_live(data, now):
+            raise SlotTaken()
+        stale.add(str(data.get("sessionId")))
+    for session_id in sorted(stale):
+        holds.expire_hold(
+            db, session_id=session_id, clock=clock, payments=payments, source="booking"
+        )
+    leftovers = [s.reference for s in db.get_all(lock_refs) if s.exists]
+    for ref in leftovers:
+        _drop_dead_lock(db, ref, now=clock.now())
+
+
+def _drop_dead_lock(
+    db: firestore.Client, ref: firestore.DocumentReference, *, now: datetime
+) -> None:
+    """Delete a lock whose session no longer claims it (e.g. a booking rolled back mid-way)."""
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> None:
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            return
+        data = snap.to_dict() or {}
+        if occupancy.lock_is_live(data, now):
+            raise SlotTaken()
+        owner = holds.session_ref(db, str(data.get("sessionId"))).get(transaction=transaction)
+        if owner.exists:
+            session = holds.load_session(owner)
+            if session.status == "pending" and ref.id in session.lockUnits:
+                raise SlotTaken()  # its own expiry will free it; never steal a session's lock
+            if session.status == "confirmed" and ref.id in session.lockUnits:
+                raise SlotTaken()
+        transaction.delete(ref)
+
+    txn(db.transaction())
+
+
+def roll_back(db: firestore.Client, *, session: ExpertSession) -> None:
+    """Undo step 2 completely: the session, its contacts, and everything it holds."""
+    ref = holds.session_ref(db, session.sessionId)
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> None:
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            return
+        current = holds.load_session(snap)
+        if current.status != "pending":
+            return
+        release = occupancy.read_release(transaction, db, current)
+        occupancy.apply_release(transaction, release)
+        transaction.delete(holds.contacts_ref(db, session.sessionId))
+        transaction.delete(ref)
+
+    txn(db.transaction())
+
+
+def _description(expert: PublicExpert, session_type: str, slot: availability.BookableSlot) -> str:
+    name = f"{expert.personalInfo.firstName} {expert.personalInfo.lastName}"
+    return f"Salamin {session_type.replace('_', ' ')} with {name} on {slot.local_date}"
+
+
+def create_booking_request(
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    request: BookingRequest,
+    clock: Clock,
+    payments: BookingPayments,
+    tasks: TaskScheduler | None,
+) -> BookingResult:
+    if request.userId is not None and request.userId != caller.uid:
+        raise PermissionDenied("you can only book sessions for yourself")
+    if caller.uid == request.expertId:
+        raise FailedPrecondition("experts cannot book their own sessions")
+    expert = load_expert(db, request.expertId)
+    if expert.status != "active":
+        raise FailedPrecondition("this expert is not taking bookings")
+    if not expert.stripeAccountId or not expert.payoutsEnabled:
+        raise FailedPrecondition(
+            "this expert has not finished payout setup and cannot be booked yet",
+            details={"reason": "expert_payouts_not_ready"},
+        )
+    now = clock.now()
+    slot = bookable_slot(
+        db,
+        expert=expert,
+        session_type=request.sessionType,
+        date=request.date,
+        start_time=request.startTime,
+        duration=request.duration,
+        now=now,
+    )
+    history = client_history(db, user_id=caller.uid, expert_id=expert.expertId)
+    quote = pricing.quote_session_price(
+        expert.pricing, session_type=request.sessionType, duration=request.duration, history=history
+    )
+    session_id = db.collection(col.EXPERT_SESSIONS).document().id
+    hold_expires = now + holds.HOLD_DURATION
+    session = ExpertSession(
+        sessionId=session_id,
+        userId=caller.uid,
+        expertId=expert.expertId,
+        sessionType=request.sessionType,
+        scheduledDate=slot.start,
+        endDate=slot.end,
+        blockedUntil=slot.blocked_until,
+        duration=request.duration,
+        timeZone=expert.personalInfo.timeZone,
+        localDate=slot.local_date,
+        localWeek=slot.local_week,
+        localStartTime=request.startTime,
+        status="pending",
+        price=quote.amount,
+        currency=quote.currency,
+        priceBreakdown=quote,
+        paymentStatus="pending",
+        holdExpiresAt=hold_expires,
+        specialRequests=request.specialRequests,
+        preparationMaterials=request.preparationMaterials,
+        createdAt=now,
+    )
+    contacts = _contacts(db, caller=caller, expert=expert)
+    session = claim_time(
+        db,
+        session=session,
+        slot=slot,
+        expert=expert,
+        contacts=contacts,
+        clock=clock,
+        payments=payments,
+    )
+    intent: PaymentIntentInfo | None = None
+    try:
+        intent = payments.create_payment_intent(
+            amount=quote.amount,
+            currency=quote.currency,
+            destination=expert.stripeAccountId,
+            application_fee=quote.platformFee,
+            metadata={"sessionId": session_id, "expertId": expert.expertId, "userId": caller.uid},
+            description=_description(expert, request.sessionType, slot),
+            idempotency_key=f"{session_id}-pi",
+        )
+        holds.session_ref(db, session_id).update({"paymentIntentId": intent.id})
+    except BaseException as exc:
+        if intent is not None:
+            holds.cancel_intent_quietly(payments, intent.id, session_id=session_id)
+        _undo_after_failure(db, session=session, exc=exc)
+        raise
+    if tasks is not None:
+        try:
+            tasks.enqueue(
+                queue=holds.EXPIRY_QUEUE,
+                task_id=holds.expiry_task_id(session_id),
+                payload={"sessionId": session_id},
+                schedule_time=hold_expires + holds.EXPIRY_GRACE,
+            )
+        except Exception as exc:  # the sweep releases the hold anyway
+            log(
+                "hold.task_enqueue_failed", severity="WARNING", sessionId=session_id, error=str(exc)
+            )
+    log(
+        "booking.held",
+        sessionId=session_id,
+        expertId=expert.expertId,
+        amount=quote.amount,
+        currency=quote.currency,
+    )
+    return BookingResult(
+        sessionId=session_id,
+        clientSecret=intent.client_secret or "",
+        paymentIntentId=intent.id,
+        holdExpiresAt=hold_expires,
+        amount=quote.amount,
+        currency=quote.currency,
+        priceBreakdown=quote,
+    )
+
+
+def _undo_after_failure(
+    db: firestore.Client, *, session: ExpertSession, exc: BaseException
+) -> None:
+    reason = exc.message if isinstance(exc, SalaminError) else type(exc).__name__
+    log(
+        "booking.rolled_back",
+        severity="WARNING",
+        sessionId=session.sessionId,
+        expertId=session.expertId,
+        reason=reason,
+    )
+    try:
+        roll_back(db, session=session)
+    except Exception as undo_exc:  # the sweep expires it within HOLD_DURATION anyway
+        log(
+            "booking.rollback_failed",
+            severity="ERROR",
+            sessionId=session.sessionId,
+            error=str(undo_exc),
+        )
+
+
+def _contacts(db: firestore.Client, *, caller: Caller, expert: PublicExpert) -> dict[str, Any]:
+    private = (
+        db.collection(col.EXPERTS)
+        .document(expert.expertId)
+        .collection(col.EXPERT_PRIVATE)
+        .document(col.EXPERT_PRIVATE_CONTACT)
+        .get()
+    )
+    expert_email = private.get("email") if private.exists else None
+    return {
+        "userEmail": caller.email,
+        "expertEmail": expert_email,
+        "expertName": f"{expert.personalInfo.firstName} {expert.personalInfo.lastName}",
+        "expertFirstName": expert.personalInfo.firstName,
+    }

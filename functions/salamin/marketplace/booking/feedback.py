@@ -1,0 +1,91 @@
+"""Spec `SessionFeedback`: the candidate rates a completed session once; the expert writes
+the expert-feedback part once. The rating updates the expert's `averageRating`,
+`totalRatings`, `repeatClientRate` and `performanceRating` in the same transaction, from
+counters (see performance.py), so concurrent ratings can never lose one another.
+"""
+
+from __future__ import annotations
+
+from google.cloud import firestore
+
+from salamin.core.caller import Caller
+from salamin.core.clock import Clock
+from salamin.core.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+from salamin.marketplace.booking import holds, notifications, performance
+from salamin.models.session import (
+    ExpertFeedback,
+    ExpertSession,
+    SessionFeedback,
+    StoredExpertFeedback,
+    StoredUserFeedback,
+    UserFeedback,
+)
+
+
+def submit_session_feedback(
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    session_id: str,
+    user_feedback: UserFeedback | None,
+    expert_feedback: ExpertFeedback | None,
+    clock: Clock,
+) -> ExpertSession:
+    if (user_feedback is None) == (expert_feedback is None):
+        raise InvalidArgument.at(
+            "userFeedback",
+            "send exactly one of userFeedback (candidate) or expertFeedback (expert)",
+        )
+    now = clock.now()
+    ref = holds.session_ref(db, session_id)
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> ExpertSession:
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            raise NotFound("no such session")
+        session = holds.load_session(snap)
+        existing = session.feedback
+        if user_feedback is not None:
+            if caller.uid != session.userId:
+                raise PermissionDenied("only the candidate of this session can rate it")
+            if session.status != "completed":
+                raise FailedPrecondition("a session can be rated once it is completed")
+            if existing is not None and existing.userFeedback is not None:
+                raise AlreadyExists("you already rated this session")
+            expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+            stored = StoredUserFeedback(**user_feedback.model_dump(), submittedAt=now)
+            transaction.update(ref, {"feedback.userFeedback": stored.to_firestore()})
+            transaction.update(
+                performance.expert_ref(db, session.expertId),
+                performance.stats_update(expert.to_dict() or {}, rating=user_feedback.rating),
+            )
+            both = SessionFeedback(
+                userFeedback=stored, expertFeedback=existing.expertFeedback if existing else None
+            )
+            return session.model_copy(update={"feedback": both})
+        assert expert_feedback is not None
+        if caller.uid != session.expertId:
+            raise PermissionDenied("only the expert of this session can write expert feedback")
+        if session.status != "completed":
+            raise FailedPrecondition("expert feedback can be written once the session is completed")
+        if existing is not None and existing.expertFeedback is not None:
+            raise AlreadyExists("you already wrote feedback for this session")
+        contacts = holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict() or {}
+        stored_expert = StoredExpertFeedback(**expert_feedback.model_dump(), submittedAt=now)
+        transaction.update(ref, {"feedback.expertFeedback": stored_expert.to_firestore()})
+        notifications.expert_feedback_ready(
+            transaction, db, session=session, contacts=contacts, now=now
+        )
+        both = SessionFeedback(
+            userFeedback=existing.userFeedback if existing else None, expertFeedback=stored_expert
+        )
+        return session.model_copy(update={"feedback": both})
+
+    return txn(db.transaction())

@@ -1,0 +1,143 @@
+"""Hold expiry: an unpaid hold gives its time back (docs/calendar-model.md).
+
+Each hold gets one Cloud Task (`<sessionId>-hold`, at expiry) and a scheduled sweep is the
+safety net. Both call `expire_hold`, whose transaction moves the session from `pending` to
+`cancelled` at most once; only the call that made that move cancels the PaymentIntent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal, Protocol
+
+from google.cloud import firestore
+
+from salamin.core import collections as col
+from salamin.core.clock import Clock
+from salamin.core.errors import SalaminError
+from salamin.core.log import log
+from salamin.marketplace.calendar import occupancy
+from salamin.models.session import ExpertSession
+
+HOLD_DURATION = timedelta(minutes=30)
+EXPIRY_QUEUE = "expireHold"
+EXPIRY_GRACE = timedelta(seconds=30)
+"""The task runs this long after expiry, so a slightly early clock never finds it not yet due."""
+
+ExpirySource = Literal["task", "sweep", "booking"]
+
+
+class PaymentCanceller(Protocol):
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> Any: ...
+
+
+def expiry_task_id(session_id: str) -> str:
+    """Deterministic, and starts with the random session id as Cloud Tasks recommends."""
+    return f"{session_id}-hold"
+
+
+def session_ref(db: firestore.Client, session_id: str) -> firestore.DocumentReference:
+    return db.collection(col.EXPERT_SESSIONS).document(session_id)
+
+
+def contacts_ref(db: firestore.Client, session_id: str) -> firestore.DocumentReference:
+    """Server-only: both parties' names and emails, for notifications."""
+    return (
+        session_ref(db, session_id).collection(col.SESSION_PRIVATE).document(col.SESSION_CONTACTS)
+    )
+
+
+def load_session(snapshot: firestore.DocumentSnapshot) -> ExpertSession:
+    return ExpertSession.model_validate(snapshot.to_dict() or {})
+
+
+def expire_hold(
+    db: firestore.Client,
+    *,
+    session_id: str,
+    clock: Clock,
+    payments: PaymentCanceller | None,
+    source: ExpirySource,
+) -> bool:
+    """Release an unpaid hold whose time is up. True only for the one call that released it."""
+    ref = session_ref(db, session_id)
+    now = clock.now()
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> ExpertSession | None:
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            return None
+        session = load_session(snap)
+        if session.status != "pending":
+            return None
+        if session.holdExpiresAt is None or session.holdExpiresAt > now:
+            return None
+        release = occupancy.read_release(transaction, db, session)
+        occupancy.apply_release(transaction, release)
+        transaction.update(
+            ref,
+            {
+                "status": "cancelled",
+                "cancelledBy": "system",
+                "cancellationReason": "hold_expired",
+                "cancelledAt": now,
+                "expiredBy": source,
+                "lockUnits": [],
+                "capTokens": [],
+            },
+        )
+        return session
+
+    released = txn(db.transaction())
+    if released is None:
+        return False
+    log("hold.expired", sessionId=session_id, expertId=released.expertId, source=source)
+    if payments is not None and released.paymentIntentId:
+        cancel_intent_quietly(payments, released.paymentIntentId, session_id=session_id)
+    return True
+
+
+def cancel_intent_quietly(
+    payments: PaymentCanceller, payment_intent_id: str, *, session_id: str
+) -> None:
+    """Best effort: an intent that was paid meanwhile is handled by the late-payment path."""
+    try:
+        payments.cancel_payment_intent(payment_intent_id, idempotency_key=f"{session_id}-pi-cancel")
+    except SalaminError as exc:
+        log(
+            "hold.intent_cancel_failed",
+            severity="WARNING",
+            sessionId=session_id,
+            paymentIntentId=payment_intent_id,
+            reason=exc.message,
+        )
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    examined: int
+    released: int
+
+
+def sweep_expired_holds(
+    db: firestore.Client, *, clock: Clock, payments: PaymentCanceller | None, limit: int = 200
+) -> SweepResult:
+    """The safety net behind the per-hold tasks: release every pending hold past its expiry."""
+    now = clock.now()
+    query = (
+        db.collection(col.EXPERT_SESSIONS)
+        .where(filter=firestore.FieldFilter("status", "==", "pending"))
+        .where(filter=firestore.FieldFilter("holdExpiresAt", "<=", now))
+        .order_by("holdExpiresAt")
+        .limit(limit)
+    )
+    examined = released = 0
+    for snap in query.stream():
+        examined += 1
+        if expire_hold(db, session_id=snap.id, clock=clock, payments=payments, source="sweep"):
+            released += 1
+    if examined:
+        log("hold.sweep", examined=examined, released=released)
+    return SweepResult(examined=examined, released=released)

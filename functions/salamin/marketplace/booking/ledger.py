@@ -1,0 +1,106 @@
+"""The expert earnings ledger: `expertTransactions`, one line per money movement.
+
+Every line satisfies `grossAmount == platformFee + netAmount`, in integer minor units:
+- a charge line when a payment is confirmed: gross = price, fee = the 20% application fee that
+  was put on the PaymentIntent, net = what the expert's Connect account receives;
+- a refund line (negative) per refund: the fee goes back in proportion to the refunded share,
+  computed on running totals (`pricing.fee_returned`), so a full refund in any number of parts
+  returns exactly the whole fee and leaves every sum at zero.
+Line ids are derived from the session (and, for refunds, the running refunded total), and lines
+are written with create inside the transaction that changes the session, so a replay cannot add
+a second line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from google.cloud import firestore
+
+from salamin.core import collections as col
+from salamin.marketplace.booking import pricing
+from salamin.models.session import ExpertSession, ExpertTransaction
+
+
+def _ref(db: firestore.Client, transaction_id: str) -> firestore.DocumentReference:
+    return db.collection(col.EXPERT_TRANSACTIONS).document(transaction_id)
+
+
+def charge_line(
+    session: ExpertSession, *, payment_intent_id: str | None, now: datetime
+) -> ExpertTransaction:
+    fee = session.priceBreakdown.platformFee
+    return ExpertTransaction(
+        transactionId=f"{session.sessionId}_charge",
+        type="charge",
+        expertId=session.expertId,
+        userId=session.userId,
+        sessionId=session.sessionId,
+        currency=session.currency,
+        grossAmount=session.price,
+        platformFee=fee,
+        netAmount=session.price - fee,
+        status="pending_payout",
+        paymentIntentId=payment_intent_id,
+        createdAt=now,
+    )
+
+
+def refund_line(
+    session: ExpertSession, *, amount: int, refunded_before: int, now: datetime
+) -> ExpertTransaction:
+    after = refunded_before + amount
+    if amount <= 0 or after > session.price:
+        raise ValueError("refund must be positive and never above the price")
+    fee_back = pricing.fee_returned(
+        fee=session.priceBreakdown.platformFee,
+        price=session.price,
+        refunded_before=refunded_before,
+        refunded_after=after,
+    )
+    return ExpertTransaction(
+        transactionId=f"{session.sessionId}_refund_{after}",
+        type="refund",
+        expertId=session.expertId,
+        userId=session.userId,
+        sessionId=session.sessionId,
+        currency=session.currency,
+        grossAmount=-amount,
+        platformFee=-fee_back,
+        netAmount=-(amount - fee_back),
+        status="reversal",
+        paymentIntentId=session.paymentIntentId,
+        createdAt=now,
+    )
+
+
+def write_line(
+    transaction: firestore.Transaction, db: firestore.Client, line: ExpertTransaction
+) -> None:
+    transaction.create(_ref(db, line.transactionId), line.to_firestore())
+
+
+@dataclass(frozen=True)
+class Totals:
+    currency: str
+    gross: int
+    platform_fee: int
+    net: int
+    lines: int
+
+
+def expert_totals(db: firestore.Client, expert_id: str) -> dict[str, Totals]:
+    """Per-currency sums of an expert's ledger (for statements, reconciliation and tests)."""
+    sums: dict[str, list[int]] = {}
+    query = db.collection(col.EXPERT_TRANSACTIONS).where(
+        filter=firestore.FieldFilter("expertId", "==", expert_id)
+    )
+    for snap in query.stream():
+        d = snap.to_dict() or {}
+        row = sums.setdefault(str(d["currency"]), [0, 0, 0, 0])
+        row[0] += int(d["grossAmount"])
+        row[1] += int(d["platformFee"])
+        row[2] += int(d["netAmount"])
+        row[3] += 1
+    return {c: Totals(c, g, f, n, k) for c, (g, f, n, k) in sums.items()}

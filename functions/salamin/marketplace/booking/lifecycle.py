@@ -1,0 +1,501 @@
+"""After booking: cancel (with the refund tiers), reschedule, complete, no-shows.
+
+Each change is one transaction over the session, its calendar docs, the ledger, the expert's
+counters and the emails; a Stripe refund it decides is stored as `refund` (pending) in that
+transaction and made afterwards with an idempotency key derived from the session, so a failure
+between the two is finished by a retry of the call or by the sweep, never made twice.
+Only the session's own user or expert may act, in their own role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from google.cloud import firestore
+
+from salamin.core import money
+from salamin.core.caller import Caller
+from salamin.core.clock import Clock
+from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
+from salamin.gateways.tasks import TaskScheduler
+from salamin.marketplace.booking import booking, holds, ledger, notifications, performance
+from salamin.marketplace.booking.payments import PaymentsGateway, make_pending_refund, settle
+from salamin.marketplace.calendar import occupancy
+from salamin.models.session import ExpertSession, Party, RefundRecord
+
+FULL_REFUND_NOTICE = timedelta(hours=24)
+HALF_REFUND_NOTICE = timedelta(hours=2)
+FREE_RESCHEDULE_NOTICE = timedelta(hours=24)
+NO_SHOW_AFTER = timedelta(minutes=15)
+
+
+def refund_percentage(*, cancelled_by: Party, notice: timedelta) -> int:
+    """Policy (spec): expert cancels -> 100; user with >= 24 h notice -> 100; with >= 2 h -> 50;
+    under 2 h -> 0. `notice` is start time minus cancellation time; the boundaries are
+    inclusive (exactly 24 h is a full refund, exactly 2 h is half)."""
+    if cancelled_by == "expert":
+        return 100
+    if notice >= FULL_REFUND_NOTICE:
+        return 100
+    if notice >= HALF_REFUND_NOTICE:
+        return 50
+    return 0
+
+
+def refund_amount(*, price: int, percentage: int, already_refunded: int) -> int:
+    """`percentage` of the price (rounded half up), never more than what is left to refund."""
+    return min(money.percent_of(price, percentage), price - already_refunded)
+
+
+def _authorize(caller: Caller, session: ExpertSession, role: Party) -> None:
+    owner = session.userId if role == "user" else session.expertId
+    if caller.uid != owner:
+        raise PermissionDenied(f"only the session's {role} can do this as {role}")
+
+
+def _load(
+    transaction: firestore.Transaction, db: firestore.Client, session_id: str
+) -> ExpertSession:
+    snap = holds.session_ref(db, session_id).get(transaction=transaction)
+    if not snap.exists:
+        raise NotFound("no such session")
+    return holds.load_session(snap)
+
+
+def _contacts(
+    transaction: firestore.Transaction, db: firestore.Client, session_id: str
+) -> dict[str, Any]:
+    return holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict() or {}
+
+
+def _refund_updates(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    *,
+    session: ExpertSession,
+    amount: int,
+    reason: str,
+    key: str,
+    now: datetime,
+) -> tuple[dict[str, Any], int]:
+    """Session fields and the ledger line for a refund decided now; returns (updates, the
+    line's netAmount, which is negative)."""
+    if amount <= 0:
+        return {}, 0
+    line = ledger.refund_line(
+        session, amount=amount, refunded_before=session.refundedAmount, now=now
+    )
+    ledger.write_line(transaction, db, line)
+    total = session.refundedAmount + amount
+    record = RefundRecord(amount=amount, reason=reason, idempotencyKey=key)
+    return (
+        {
+            "refundedAmount": total,
+            "paymentStatus": "refunded" if total >= session.price else "partially_refunded",
+            "refund": record.to_firestore(),
+        },
+        line.netAmount,
+    )
+
+
+# --- cancel --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    sessionId: str
+    status: str
+    paymentStatus: str
+    refundPercentage: int
+    refundAmount: int
+    currency: str
+    refundStatus: Literal["none", "pending", "succeeded"]
+
+
+def cancel_session(
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    session_id: str,
+    cancelled_by: Party,
+    reason: str,
+    clock: Clock,
+    payments: PaymentsGateway,
+    tasks: TaskScheduler | None,
+) -> CancelOutcome:
+    now = clock.now()
+    ref = holds.session_ref(db, session_id)
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> tuple[ExpertSession, int, int]:
+        session = _load(transaction, db, session_id)
+        _authorize(caller, session, cancelled_by)
+        if session.status == "cancelled":
+            return (
+                session,
+                session.refundPercentage or 0,
+                session.refund.amount if session.refund else 0,
+            )
+        if session.status not in ("pending", "confirmed"):
+            raise FailedPrecondition(f"a {session.status} session cannot be cancelled")
+        paid = session.status == "confirmed"
+        if paid and now >= session.scheduledDate:
+            raise FailedPrecondition(
+                "the session has started; report a no-show instead of cancelling"
+            )
+        percentage = refund_percentage(
+            cancelled_by=cancelled_by, notice=session.scheduledDate - now
+        )
+        amount = (
+            refund_amount(
+                price=session.price, percentage=percentage, already_refunded=session.refundedAmount
+            )
+            if paid
+            else 0
+        )
+        contacts = _contacts(transaction, db, session_id) if paid else {}
+        expert = (
+            performance.expert_ref(db, session.expertId).get(transaction=transaction).to_dict()
+            or {}
+            if paid
+            else {}
+        )
+        release = occupancy.read_release(transaction, db, session)
+        # --- writes
+        occupancy.apply_release(transaction, release)
+        updates: dict[str, Any] = {
+            "status": "cancelled",
+            "cancelledBy": cancelled_by,
+            "cancellationReason": reason,
+            "cancelledAt": now,
+            "refundPercentage": percentage if paid else 0,
+            "lockUnits": [],
+            "capTokens": [],
+            "inviteSequence": session.inviteSequence + 1,
+        }
+        if paid:
+            refund_fields, net = _refund_updates(
+                transaction,
+                db,
+                session=session,
+                amount=amount,
+                reason=f"cancelled_by_{cancelled_by}",
+                key=f"{session_id}-refund-cancel",
+                now=now,
+            )
+            updates.update(refund_fields)
+            counter = "expertCancellations" if cancelled_by == "expert" else "userCancellations"
+            transaction.update(
+                performance.expert_ref(db, session.expertId),
+                performance.stats_update(expert, earnings=net, counters={counter: 1}),
+            )
+            cancelled = session.model_copy(update={"inviteSequence": session.inviteSequence + 1})
+            notifications.session_cancelled(
+                transaction,
+                db,
+                session=cancelled,
+                contacts=contacts,
+                now=now,
+                cancelled_by=cancelled_by,
+                refund_amount=amount,
+                reason=reason,
+            )
+        transaction.update(ref, updates)
+        return session, percentage if paid else 0, amount
+
+    before, percentage, amount = txn(db.transaction())
+    if before.status == "pending" and before.paymentIntentId:
+        holds.cancel_intent_quietly(payments, before.paymentIntentId, session_id=session_id)
+    after = settle_quietly(db, session_id=session_id, payments=payments, tasks=tasks)
+    refund_status: Literal["none", "pending", "succeeded"] = "none"
+    if after is not None and after.refund is not None:
+        refund_status = after.refund.status
+    return CancelOutcome(
+        sessionId=session_id,
+        status="cancelled",
+        paymentStatus=after.paymentStatus if after else before.paymentStatus,
+        refundPercentage=percentage,
+        refundAmount=amount,
+        currency=before.currency,
+        refundStatus=refund_status,
+    )
+
+
+def settle_quietly(
+    db: firestore.Client, *, session_id: str, payments: PaymentsGateway, tasks: TaskScheduler | None
+) -> ExpertSession | None:
+    """After-commit effects; a Stripe outage leaves the refund pending for the sweep."""
+    try:
+        return settle(db, session_id=session_id, payments=payments, tasks=tasks)
+    except Exception:
+        snap = holds.session_ref(db, session_id).get()
+        return holds.load_session(snap) if snap.exists else None
+
+
+# --- reschedule ----------------------------------------------------------------------------------
+
+
+def reschedule_session(
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    session_id: str,
+    date: str,
+    start_time: str,
+    clock: Clock,
+) -> ExpertSession:
+    """Move a confirmed session, free of charge, when it is 24 h or more away."""
+    now = clock.now()
+    snap = holds.session_ref(db, session_id).get()
+    if not snap.exists:
+        raise NotFound("no such session")
+    current = holds.load_session(snap)
+    if caller.uid not in (current.userId, current.expertId):
+        raise PermissionDenied("only the session's user or expert can reschedule it")
+    if current.status != "confirmed":
+        raise FailedPrecondition(f"a {current.status} session cannot be rescheduled")
+    if current.scheduledDate - now < FREE_RESCHEDULE_NOTICE:
+        raise FailedPrecondition(
+            "sessions can be moved free of charge only 24 hours or more before they start; "
+            "cancel instead",
+            details={"reason": "too_late_to_reschedule"},
+        )
+    expert = booking.load_expert(db, current.expertId)
+    slot = booking.bookable_slot(
+        db,
+        expert=expert,
+        session_type=current.sessionType,
+        date=date,
+        start_time=start_time,
+        duration=current.duration,
+        now=now,
+        exclude_session_id=session_id,
+    )
+    units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
+    ref = holds.session_ref(db, session_id)
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> ExpertSession:
+        session = _load(transaction, db, session_id)
+        if session.status != "confirmed" or session.scheduledDate != current.scheduledDate:
+            raise FailedPrecondition("the session changed meanwhile; reload and try again")
+        contacts = _contacts(transaction, db, session_id)
+        keep = [
+            p
+            for p in session.capTokens
+            if p.startswith(occupancy.day_ref(db, session.expertId, slot.local_date).path + "/")
+            or p.startswith(occupancy.week_ref(db, session.expertId, slot.local_week).path + "/")
+        ]
+        try:
+            taken = occupancy.read_occupancy(
+                transaction,
+                db,
+                session_id=session_id,
+                expert_id=session.expertId,
+                units=units,
+                local_date=slot.local_date,
+                local_week=slot.local_week,
+                max_per_day=expert.availability.maxSessionsPerDay,
+                max_per_week=expert.availability.maxSessionsPerWeek,
+                held_tokens=keep,
+                now=now,
+            )
+        except occupancy.TimeUnavailable as exc:
+            raise (
+                booking.SlotTaken()
+                if exc.reason == "slot_taken"
+                else FailedPrecondition(f"the expert's {exc.reason.split('_')[0]} is fully booked")
+            ) from None
+        old = occupancy.read_release(transaction, db, session)
+        # --- writes: free what the new time does not reuse, then occupy the new time
+        new_paths = {r.path for r in taken.lock_refs}
+        old.locks = [r for r in old.locks if r.path not in new_paths]
+        old.tokens = [r for r in old.tokens if r.path not in keep]
+        old.busy = None  # rewritten below
+        occupancy.apply_release(transaction, old)
+        tokens = occupancy.apply_occupancy(
+            transaction,
+            taken,
+            session_id=session_id,
+            status="confirmed",
+            expires_at=None,
+            now=now,
+        )
+        moved = session.model_copy(
+            update={
+                "scheduledDate": slot.start,
+                "endDate": slot.end,
+                "blockedUntil": slot.blocked_until,
+                "localDate": slot.local_date,
+                "localWeek": slot.local_week,
+                "localStartTime": start_time,
+                "lockUnits": units,
+                "capTokens": tokens,
+                "rescheduleCount": session.rescheduleCount + 1,
+                "inviteSequence": session.inviteSequence + 1,
+                "rescheduledAt": now,
+            }
+        )
+        transaction.update(
+            ref,
+            {
+                k: getattr(moved, k)
+                for k in (
+                    "scheduledDate",
+                    "endDate",
+                    "blockedUntil",
+                    "localDate",
+                    "localWeek",
+                    "localStartTime",
+                    "lockUnits",
+                    "capTokens",
+                    "rescheduleCount",
+                    "inviteSequence",
+                    "rescheduledAt",
+                )
+            },
+        )
+        occupancy.write_busy(transaction, db, moved, status="confirmed")
+        notifications.session_rescheduled(
+            transaction, db, session=moved, contacts=contacts, now=now
+        )
+        return moved
+
+    return txn(db.transaction())
+
+
+# --- completion and no-shows ---------------------------------------------------------------------
+
+
+def mark_session_completed(
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    session_id: str,
+    session_notes: str | None,
+    clock: Clock,
+) -> ExpertSession:
+    """The expert closes a session that has started; counts it for the client and the expert."""
+    now = clock.now()
+    ref = holds.session_ref(db, session_id)
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> ExpertSession:
+        session = _load(transaction, db, session_id)
+        _authorize(caller, session, "expert")
+        if session.status == "completed":
+            return session
+        if session.status != "confirmed":
+            raise FailedPrecondition(f"a {session.status} session cannot be completed")
+        if now < session.scheduledDate:
+            raise FailedPrecondition("the session has not started yet")
+        expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+        client = performance.client_ref(db, session.expertId, session.userId)
+        before = int(
+            (client.get(transaction=transaction).to_dict() or {}).get("completedSessions", 0)
+        )
+        counters = {}
+        if before == 0:
+            counters["distinctClients"] = 1
+        elif before == 1:
+            counters["repeatClients"] = 1
+        transaction.set(
+            client, {"completedSessions": before + 1, "lastCompletedAt": now}, merge=True
+        )
+        updates: dict[str, Any] = {"status": "completed", "completedAt": now}
+        if session_notes:
+            updates["sessionNotes"] = session_notes
+        transaction.update(ref, updates)
+        transaction.update(
+            performance.expert_ref(db, session.expertId),
+            performance.stats_update(
+                expert.to_dict() or {},
+                completed_sessions=1,
+                counters=counters,
+                extra={"performance.lastSessionDate": session.scheduledDate},
+            ),
+        )
+        return session.model_copy(update={"status": "completed", "completedAt": now})
+
+    return txn(db.transaction())
+
+
+def report_no_show(
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    session_id: str,
+    absent: Party,
+    clock: Clock,
+    payments: PaymentsGateway,
+) -> ExpertSession:
+    """15 minutes or more after the start: the expert reports the candidate absent (no refund),
+    or the candidate reports the expert absent (full refund of what was paid)."""
+    now = clock.now()
+    ref = holds.session_ref(db, session_id)
+    reporter: Party = "expert" if absent == "user" else "user"
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> ExpertSession:
+        session = _load(transaction, db, session_id)
+        _authorize(caller, session, reporter)
+        if session.status == "no_show":
+            return session
+        if session.status != "confirmed":
+            raise FailedPrecondition(f"a {session.status} session cannot be marked a no-show")
+        if now < session.scheduledDate + NO_SHOW_AFTER:
+            raise FailedPrecondition(
+                "a no-show can be reported from 15 minutes after the start",
+                details={"reason": "too_early"},
+            )
+        expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+        contacts = _contacts(transaction, db, session_id) if absent == "expert" else {}
+        updates: dict[str, Any] = {
+            "status": "no_show",
+            "noShow": {"party": absent, "reportedBy": caller.uid, "reportedAt": now},
+        }
+        net = 0
+        amount = 0
+        if absent == "expert":
+            amount = session.price - session.refundedAmount
+            refund_fields, net = _refund_updates(
+                transaction,
+                db,
+                session=session,
+                amount=amount,
+                reason="expert_no_show",
+                key=f"{session_id}-refund-no-show",
+                now=now,
+            )
+            updates.update(refund_fields)
+        counter = "expertNoShows" if absent == "expert" else "userNoShows"
+        transaction.update(
+            performance.expert_ref(db, session.expertId),
+            performance.stats_update(expert.to_dict() or {}, earnings=net, counters={counter: 1}),
+        )
+        transaction.update(ref, updates)
+        if absent == "expert" and amount:
+            notifications.no_show_refunded(
+                transaction, db, session=session, contacts=contacts, now=now, refund_amount=amount
+            )
+        return session
+
+    txn(db.transaction())
+    after = settle_quietly(db, session_id=session_id, payments=payments, tasks=None)
+    if after is None:
+        raise NotFound("no such session")
+    return after
+
+
+__all__ = [
+    "CancelOutcome",
+    "cancel_session",
+    "make_pending_refund",
+    "mark_session_completed",
+    "refund_amount",
+    "refund_percentage",
+    "report_no_show",
+    "reschedule_session",
+]

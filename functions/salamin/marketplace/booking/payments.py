@@ -1,0 +1,652 @@
+"""Payment confirmation and Stripe webhook events: the money side of the session lifecycle.
+
+One confirmation path (`confirm_payment`) serves both the webhook (`payment_intent.succeeded`)
+and the spec's `confirmPayment` call, which asks Stripe for the intent's real state first.
+
+Exactly-once:
+- the state change, the ledger line, the expert counters, the emails (deterministic mail ids)
+  and the `stripeEvents/{eventId}` record are written in one transaction; a redelivered event
+  finds its record and changes nothing;
+- what must happen outside Firestore afterwards (delete the expiry task, make a refund) is
+  derived from the stored state by `settle`, and is idempotent (task ids and idempotency keys
+  come from our ids), so it is simply redone until the event is marked `done`.
+
+State only moves forward: `pending -> confirmed -> completed | no_show`, `cancelled` is final,
+and `paymentStatus` never goes back (`pending < failed < paid < partially_refunded <
+refunded`). An event that arrives late (a failure after a success) changes nothing.
+
+A payment that succeeds after its hold expired is confirmed if the time is still free (the locks
+and cap tokens are taken again in the same transaction), else it is refunded in full and the
+user is told. A payment for a session we do not know is refunded in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from google.cloud import firestore
+
+from salamin.core import collections as col
+from salamin.core.caller import Caller
+from salamin.core.clock import Clock
+from salamin.core.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    SalaminError,
+)
+from salamin.core.log import log
+from salamin.gateways.meetings import new_meeting_link
+from salamin.gateways.stripe_gateway import PaymentIntentInfo, RefundInfo, StripeEvent
+from salamin.gateways.tasks import TaskScheduler
+from salamin.marketplace.booking import holds, ledger, notifications, payouts, performance
+from salamin.marketplace.calendar import occupancy
+from salamin.models.session import ExpertSession, RefundRecord
+
+PAYMENT_RANK = {"pending": 0, "failed": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
+Result = Literal["confirmed", "already", "refunded", "orphan_refunded", "ignored", "duplicate"]
+
+
+class PaymentsGateway(Protocol):
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> Any: ...
+
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> RefundInfo: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    sessionId: str | None = None
+    status: str | None = None
+    paymentStatus: str | None = None
+
+
+def event_ref(db: firestore.Client, event_id: str) -> firestore.DocumentReference:
+    return db.collection(col.STRIPE_EVENTS).document(event_id)
+
+
+def _record_event(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    event: StripeEvent | None,
+    *,
+    now: datetime,
+    session_id: str | None,
+    outcome: str,
+) -> None:
+    if event is None:
+        return
+    transaction.create(
+        event_ref(db, event.id),
+        {
+            "eventId": event.id,
+            "type": event.type,
+            "created": event.created,
+            "sessionId": session_id,
+            "outcome": outcome,
+            "status": "applied",
+            "receivedAt": now,
+        },
+    )
+
+
+def _already_applied(
+    transaction: firestore.Transaction, db: firestore.Client, event: StripeEvent | None
+) -> bool:
+    return event is not None and event_ref(db, event.id).get(transaction=transaction).exists
+
+
+def with_payment_status(current: str, new: str) -> str:
+    """Forward-only: the later of the two payment states."""
+    return new if PAYMENT_RANK[new] > PAYMENT_RANK[current] else current
+
+
+# --- confirmation --------------------------------------------------------------------------------
+
+
+def confirm_payment(
+    db: firestore.Client,
+    *,
+    intent: PaymentIntentInfo,
+    clock: Clock,
+    payments: PaymentsGateway,
+    tasks: TaskScheduler | None,
+    event: StripeEvent | None = None,
+) -> Outcome:
+    """Apply a succeeded PaymentIntent to its session, once."""
+    if intent.status != "succeeded":
+        raise FailedPrecondition(
+            f"payment not successful (status {intent.status})",
+            details={"paymentIntentStatus": intent.status},
+        )
+    session_id = intent.metadata.get("sessionId")
+    if not session_id:
+        log("payment.not_ours", severity="WARNING", paymentIntentId=intent.id)
+        _record_plain(db, event, clock=clock, outcome="ignored")
+        return Outcome(result="ignored")
+    ref = holds.session_ref(db, session_id)
+    now = clock.now()
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> Outcome:
+        if _already_applied(transaction, db, event):
+            return Outcome(result="duplicate", sessionId=session_id)
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            _record_event(
+                transaction, db, event, now=now, session_id=session_id, outcome="orphan_refunded"
+            )
+            return Outcome(result="orphan_refunded", sessionId=session_id)
+        session = holds.load_session(snap)
+        if (
+            (session.paymentIntentId and session.paymentIntentId != intent.id)
+            or intent.amount != session.price
+            or intent.currency.upper() != session.currency.upper()
+        ):
+            log(
+                "payment.mismatch",
+                severity="ERROR",
+                sessionId=session_id,
+                paymentIntentId=intent.id,
+                amount=intent.amount,
+                price=session.price,
+            )
+            _record_event(
+                transaction, db, event, now=now, session_id=session_id, outcome="orphan_refunded"
+            )
+            return Outcome(result="orphan_refunded", sessionId=session_id)
+        if PAYMENT_RANK[session.paymentStatus] >= PAYMENT_RANK["paid"]:
+            _record_event(transaction, db, event, now=now, session_id=session_id, outcome="already")
+            return Outcome("already", session_id, session.status, session.paymentStatus)
+        contacts = (holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict()) or {}
+        expert_snap = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+        expert = expert_snap.to_dict() or {}
+
+        taken: occupancy.Occupancy | None = None
+        refund_reason: str | None = None
+        if session.status == "pending" or (
+            session.status == "cancelled"
+            and session.cancellationReason == "hold_expired"
+            and session.scheduledDate > now
+        ):
+            try:
+                taken = _read_own_time(transaction, db, session, expert, now)
+            except occupancy.TimeUnavailable as exc:
+                refund_reason = exc.reason
+        else:
+            refund_reason = "session_not_bookable"
+
+        if taken is not None:
+            confirmed = _write_confirmation(
+                transaction,
+                db,
+                session=session,
+                taken=taken,
+                intent=intent,
+                expert=expert,
+                contacts=contacts,
+                now=now,
+            )
+            _record_event(
+                transaction, db, event, now=now, session_id=session_id, outcome="confirmed"
+            )
+            return Outcome("confirmed", session_id, confirmed.status, confirmed.paymentStatus)
+
+        release = (
+            occupancy.read_release(transaction, db, session)
+            if session.status == "pending"
+            else None
+        )
+        _write_late_refund(
+            transaction,
+            db,
+            session=session,
+            intent=intent,
+            contacts=contacts,
+            now=now,
+            reason=refund_reason or "slot_taken",
+            release=release,
+        )
+        _record_event(transaction, db, event, now=now, session_id=session_id, outcome="refunded")
+        return Outcome("refunded", session_id, "cancelled", "refunded")
+
+    outcome = txn(db.transaction())
+    if outcome.result == "orphan_refunded":
+        _refund_orphan(payments, intent)
+    elif outcome.sessionId:
+        settle(db, session_id=outcome.sessionId, payments=payments, tasks=tasks)
+    log("payment.applied", sessionId=session_id, paymentIntentId=intent.id, result=outcome.result)
+    return outcome
+
+
+def _read_own_time(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    session: ExpertSession,
+    expert: dict[str, Any],
+    now: datetime,
+) -> occupancy.Occupancy:
+    rules = expert.get("availability") or {}
+    units = session.lockUnits or occupancy.lock_unit_ids(
+        session.scheduledDate, session.blockedUntil
+    )
+    return occupancy.read_occupancy(
+        transaction,
+        db,
+        session_id=session.sessionId,
+        expert_id=session.expertId,
+        units=units,
+        local_date=session.localDate,
+        local_week=session.localWeek,
+        max_per_day=int(rules.get("maxSessionsPerDay", 8)),
+        max_per_week=int(rules.get("maxSessionsPerWeek", 40)),
+        held_tokens=session.capTokens,
+        now=now,
+    )
+
+
+def _write_confirmation(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    *,
+    session: ExpertSession,
+    taken: occupancy.Occupancy,
+    intent: PaymentIntentInfo,
+    expert: dict[str, Any],
+    contacts: dict[str, Any],
+    now: datetime,
+) -> ExpertSession:
+    tokens = occupancy.apply_occupancy(
+        transaction,
+        taken,
+        session_id=session.sessionId,
+        status="confirmed",
+        expires_at=None,
+        now=now,
+    )
+    confirmed = session.model_copy(
+        update={
+            "status": "confirmed",
+            "paymentStatus": "paid",
+            "paymentIntentId": intent.id,
+            "confirmedAt": now,
+            "meetingLink": session.meetingLink or new_meeting_link(),
+            "lockUnits": [r.id for r in taken.lock_refs],
+            "capTokens": tokens,
+        }
+    )
+    updates = {
+        "status": "confirmed",
+        "paymentStatus": "paid",
+        "paymentIntentId": intent.id,
+        "confirmedAt": now,
+        "meetingLink": confirmed.meetingLink,
+        "lockUnits": confirmed.lockUnits,
+        "capTokens": confirmed.capTokens,
+        "lastPaymentError": firestore.DELETE_FIELD,
+    }
+    if session.status == "cancelled":  # a late payment revived an expired hold
+        updates.update(
+            cancelledAt=firestore.DELETE_FIELD,
+            cancelledBy=firestore.DELETE_FIELD,
+            cancellationReason=firestore.DELETE_FIELD,
+            revivedAt=now,
+        )
+    transaction.update(holds.session_ref(db, session.sessionId), updates)
+    occupancy.write_busy(transaction, db, confirmed, status="confirmed")
+    line = ledger.charge_line(confirmed, payment_intent_id=intent.id, now=now)
+    ledger.write_line(transaction, db, line)
+    transaction.update(
+        performance.expert_ref(db, session.expertId),
+        performance.stats_update(expert, total_sessions=1, earnings=line.netAmount),
+    )
+    notifications.booking_confirmed(transaction, db, session=confirmed, contacts=contacts, now=now)
+    return confirmed
+
+
+def _write_late_refund(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    *,
+    session: ExpertSession,
+    intent: PaymentIntentInfo,
+    contacts: dict[str, Any],
+    now: datetime,
+    reason: str,
+    release: occupancy.Release | None,
+) -> None:
+    """The money came in but the time is gone: ledger in and out, refund, tell the user."""
+    paid = session.model_copy(update={"paymentIntentId": intent.id})
+    charge = ledger.charge_line(paid, payment_intent_id=intent.id, now=now)
+    back = ledger.refund_line(paid, amount=paid.price, refunded_before=0, now=now)
+    ledger.write_line(transaction, db, charge)
+    ledger.write_line(transaction, db, back)
+    refund = RefundRecord(
+        amount=paid.price,
+        reason=f"late_payment_{reason}",
+        idempotencyKey=f"{session.sessionId}-refund-late",
+    )
+    updates: dict[str, Any] = {
+        "paymentIntentId": intent.id,
+        "paymentStatus": "refunded",
+        "refundedAmount": paid.price,
+        "refundPercentage": 100,
+        "refund": refund.to_firestore(),
+    }
+    if release is not None:  # a pending session whose time was taken: free what it still has
+        occupancy.apply_release(transaction, release)
+        updates.update(
+            lockUnits=[],
+            capTokens=[],
+            status="cancelled",
+            cancelledBy="system",
+            cancellationReason=reason,
+            cancelledAt=now,
+        )
+    transaction.update(holds.session_ref(db, session.sessionId), updates)
+    notifications.late_payment_refunded(transaction, db, session=paid, contacts=contacts, now=now)
+
+
+def _refund_orphan(payments: PaymentsGateway, intent: PaymentIntentInfo) -> None:
+    try:
+        payments.refund(
+            payment_intent_id=intent.id,
+            amount=intent.amount_received or intent.amount,
+            metadata={"reason": "unknown_session"},
+            idempotency_key=f"{intent.id}-orphan-refund",
+        )
+    except SalaminError as exc:
+        if getattr(exc, "stripe_code", None) == "charge_already_refunded":
+            return
+        raise
+
+
+# --- after-commit effects ------------------------------------------------------------------------
+
+
+def settle(
+    db: firestore.Client,
+    *,
+    session_id: str,
+    payments: PaymentsGateway,
+    tasks: TaskScheduler | None,
+) -> ExpertSession | None:
+    """Redo-safe effects of the stored state: drop the expiry task, make a pending refund."""
+    snap = holds.session_ref(db, session_id).get()
+    if not snap.exists:
+        return None
+    session = holds.load_session(snap)
+    if session.status != "pending" and tasks is not None:
+        try:
+            tasks.delete(queue=holds.EXPIRY_QUEUE, task_id=holds.expiry_task_id(session_id))
+        except Exception as exc:  # an expiry task that still runs finds nothing to do
+            log("hold.task_delete_failed", severity="WARNING", sessionId=session_id, error=str(exc))
+    if session.refund is not None and session.refund.status == "pending":
+        session = make_pending_refund(db, session=session, payments=payments)
+    return session
+
+
+def make_pending_refund(
+    db: firestore.Client, *, session: ExpertSession, payments: PaymentsGateway
+) -> ExpertSession:
+    """Send the decided refund to Stripe (idempotent key), then mark it succeeded."""
+    refund = session.refund
+    if refund is None or refund.status != "pending" or not session.paymentIntentId:
+        return session
+    try:
+        result = payments.refund(
+            payment_intent_id=session.paymentIntentId,
+            amount=refund.amount,
+            metadata={"sessionId": session.sessionId, "reason": refund.reason},
+            idempotency_key=refund.idempotencyKey,
+        )
+        refund_id: str | None = result.id
+    except SalaminError as exc:
+        if getattr(exc, "stripe_code", None) != "charge_already_refunded":
+            log(
+                "refund.failed", severity="WARNING", sessionId=session.sessionId, reason=exc.message
+            )
+            raise
+        refund_id = None
+    holds.session_ref(db, session.sessionId).update(
+        {"refund.status": "succeeded", "refund.refundId": refund_id}
+    )
+    log("refund.made", sessionId=session.sessionId, amount=refund.amount, refundId=refund_id)
+    done = refund.model_copy(update={"status": "succeeded", "refundId": refund_id})
+    return session.model_copy(update={"refund": done})
+
+
+def retry_pending_refunds(
+    db: firestore.Client, *, payments: PaymentsGateway, limit: int = 100
+) -> int:
+    """Sweep helper: refunds decided but not yet accepted by Stripe (e.g. it was down)."""
+    query = (
+        db.collection(col.EXPERT_SESSIONS)
+        .where(filter=firestore.FieldFilter("refund.status", "==", "pending"))
+        .limit(limit)
+    )
+    made = 0
+    for snap in query.stream():
+        try:
+            make_pending_refund(db, session=holds.load_session(snap), payments=payments)
+            made += 1
+        except SalaminError:
+            continue
+    return made
+
+
+# --- webhook events ------------------------------------------------------------------------------
+
+
+def _record_plain(
+    db: firestore.Client, event: StripeEvent | None, *, clock: Clock, outcome: str
+) -> None:
+    if event is None:
+        return
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> None:
+        if _already_applied(transaction, db, event):
+            return
+        _record_event(transaction, db, event, now=clock.now(), session_id=None, outcome=outcome)
+
+    txn(db.transaction())
+
+
+def payment_failed(db: firestore.Client, *, event: StripeEvent, clock: Clock) -> Outcome:
+    """Keep the hold until it expires; mark the attempt failed and tell the user."""
+    intent = PaymentIntentInfo.from_dict(event.object)
+    session_id = intent.metadata.get("sessionId")
+    if not session_id:
+        _record_plain(db, event, clock=clock, outcome="ignored")
+        return Outcome("ignored")
+    error = (event.object.get("last_payment_error") or {}).get("message")
+    ref = holds.session_ref(db, session_id)
+    now = clock.now()
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> Outcome:
+        if _already_applied(transaction, db, event):
+            return Outcome("duplicate", session_id)
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            _record_event(transaction, db, event, now=now, session_id=session_id, outcome="ignored")
+            return Outcome("ignored", session_id)
+        session = holds.load_session(snap)
+        if (
+            session.status != "pending"
+            or PAYMENT_RANK[session.paymentStatus] > PAYMENT_RANK["failed"]
+        ):
+            _record_event(transaction, db, event, now=now, session_id=session_id, outcome="stale")
+            return Outcome("ignored", session_id, session.status, session.paymentStatus)
+        contacts = holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict() or {}
+        transaction.update(
+            ref, {"paymentStatus": "failed", "lastPaymentError": error or "payment failed"}
+        )
+        notifications.payment_failed(
+            transaction,
+            db,
+            session=session,
+            contacts=contacts,
+            now=now,
+            event_id=event.id,
+            message=error,
+        )
+        _record_event(transaction, db, event, now=now, session_id=session_id, outcome="failed")
+        return Outcome("ignored", session_id, session.status, "failed")
+
+    return txn(db.transaction())
+
+
+def charge_refunded(db: firestore.Client, *, event: StripeEvent, clock: Clock) -> Outcome:
+    """Sync refunds made at Stripe; a refund we did not decide (dashboard) is ledgered here."""
+    charge = event.object
+    session_id = (charge.get("metadata") or {}).get("sessionId")
+    payment_intent_id = charge.get("payment_intent")
+    if not session_id and payment_intent_id:
+        found = list(
+            db.collection(col.EXPERT_SESSIONS)
+            .where(filter=firestore.FieldFilter("paymentIntentId", "==", payment_intent_id))
+            .limit(1)
+            .stream()
+        )
+        session_id = found[0].id if found else None
+    if not session_id:
+        _record_plain(db, event, clock=clock, outcome="ignored")
+        return Outcome("ignored")
+    refunded_total = int(charge.get("amount_refunded") or 0)
+    ref = holds.session_ref(db, session_id)
+    now = clock.now()
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> Outcome:
+        if _already_applied(transaction, db, event):
+            return Outcome("duplicate", session_id)
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            _record_event(transaction, db, event, now=now, session_id=session_id, outcome="ignored")
+            return Outcome("ignored", session_id)
+        session = holds.load_session(snap)
+        updates: dict[str, Any] = {}
+        if refunded_total > session.refundedAmount and session.paymentStatus != "pending":
+            expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+            line = ledger.refund_line(
+                session,
+                amount=min(refunded_total, session.price) - session.refundedAmount,
+                refunded_before=session.refundedAmount,
+                now=now,
+            )
+            ledger.write_line(transaction, db, line)
+            transaction.update(
+                performance.expert_ref(db, session.expertId),
+                performance.stats_update(expert.to_dict() or {}, earnings=line.netAmount),
+            )
+            updates["refundedAmount"] = session.refundedAmount - line.grossAmount
+        total = max(session.refundedAmount, min(refunded_total, session.price))
+        if total > 0:
+            target = "refunded" if total >= session.price else "partially_refunded"
+            new_status = with_payment_status(session.paymentStatus, target)
+            if new_status != session.paymentStatus:
+                updates["paymentStatus"] = new_status
+        if (
+            session.refund is not None
+            and session.refund.status == "pending"
+            and refunded_total >= session.refundedAmount
+        ):
+            updates["refund.status"] = "succeeded"
+        if updates:
+            transaction.update(ref, updates)
+        _record_event(
+            transaction, db, event, now=now, session_id=session_id, outcome="refund_synced"
+        )
+        return Outcome(
+            "ignored",
+            session_id,
+            session.status,
+            updates.get("paymentStatus", session.paymentStatus),
+        )
+
+    return txn(db.transaction())
+
+
+def handle_event(
+    db: firestore.Client,
+    *,
+    event: StripeEvent,
+    clock: Clock,
+    payments: PaymentsGateway,
+    tasks: TaskScheduler | None,
+) -> Outcome:
+    """Apply one verified Stripe event once, then finish its idempotent after-effects."""
+    ref = event_ref(db, event.id)
+    seen = ref.get()
+    if seen.exists and seen.get("status") == "done":
+        return Outcome("duplicate", seen.get("sessionId"))
+    if event.type == "payment_intent.succeeded":
+        outcome = confirm_payment(
+            db,
+            intent=PaymentIntentInfo.from_dict(event.object),
+            clock=clock,
+            payments=payments,
+            tasks=tasks,
+            event=event,
+        )
+        if outcome.result == "duplicate" and outcome.sessionId:
+            intent = PaymentIntentInfo.from_dict(event.object)
+            if seen.exists and seen.get("outcome") == "orphan_refunded":
+                _refund_orphan(payments, intent)
+            else:
+                settle(db, session_id=outcome.sessionId, payments=payments, tasks=tasks)
+    elif event.type == "payment_intent.payment_failed":
+        outcome = payment_failed(db, event=event, clock=clock)
+    elif event.type == "charge.refunded":
+        outcome = charge_refunded(db, event=event, clock=clock)
+    elif event.type == "account.updated":
+        payouts.sync_account(db, account=event.object, event_created=event.created)
+        _record_plain(db, event, clock=clock, outcome="account_synced")
+        outcome = Outcome("ignored")
+    else:
+        _record_plain(db, event, clock=clock, outcome="ignored")
+        outcome = Outcome("ignored")
+    ref.update({"status": "done", "doneAt": clock.now()})
+    return outcome
+
+
+# --- the spec's confirmPayment call ---------------------------------------------------------------
+
+
+def confirm_payment_call(
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    session_id: str,
+    payment_intent_id: str,
+    clock: Clock,
+    payments: PaymentsGateway,
+    tasks: TaskScheduler | None,
+) -> Outcome:
+    """Ask Stripe for the intent's real state, then take the same path as the webhook."""
+    snap = holds.session_ref(db, session_id).get()
+    if not snap.exists:
+        raise NotFound("no such session")
+    session = holds.load_session(snap)
+    if caller.uid != session.userId and not caller.is_admin:
+        raise PermissionDenied("only the person who booked can confirm this payment")
+    if session.paymentIntentId and session.paymentIntentId != payment_intent_id:
+        raise InvalidArgument.at("paymentIntentId", "does not belong to this session")
+    intent = payments.retrieve_payment_intent(payment_intent_id)
+    if intent.metadata.get("sessionId") != session_id:
+        raise InvalidArgument.at("paymentIntentId", "does not belong to this session")
+    return confirm_payment(db, intent=intent, clock=clock, payments=payments, tasks=tasks)

@@ -1,0 +1,1 @@
+"""Finding experts: server-maintained search fields, the relevance score, searchExperts."""

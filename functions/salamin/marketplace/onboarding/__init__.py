@@ -1,0 +1,1 @@
+"""Becoming an expert: application, verification documents, admin review, activation."""
