@@ -69,3 +69,17 @@ test("admin-only callable as a plain user: permission-denied", async () => {
   const err = await callableError(user.api.listPendingApplications({}));
   assert.equal(err.code, "functions/permission-denied");
 });
+
+test("strict wire types: strings are not numbers, booleans or enums", async () => {
+  const raw = (name) => client.callable(user.fns, name);
+  for (const [name, data, path] of [
+    ["searchExperts", { pageSize: "10" }, "pageSize"],
+    ["getAvailableSlots", { expertId: "x", duration: "60" }, "duration"],
+    ["verifyExpertDocument", { expertId: "x", documentType: "identity", approved: "true" }, "approved"],
+    ["searchExperts", { sortBy: 2 }, "sortBy"],
+  ]) {
+    const err = await callableError(raw(name)(data));
+    assert.equal(err.code, "functions/invalid-argument", name);
+    assert.deepEqual(paths(err), [path], name);
+  }
+});

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import traceback
 import uuid
 from collections.abc import Callable
@@ -43,12 +44,15 @@ def validation_error(exc: ValidationError) -> InvalidArgument:
 
 
 def parse(model: type[M], data: Any) -> M:
+    """Validate request data as the JSON it arrived as, strictly: `"10"` is not a number,
+    `"true"` not a boolean and `1` not a string; instants and dates stay ISO strings (JSON has no
+    other way to send them); unknown fields are rejected by the models (`extra="forbid"`)."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InvalidArgument.at("(root)", "request data must be an object")
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise validation_error(exc) from None
 
