@@ -69,3 +69,29 @@ def test_unknown_fields_stay_rejected() -> None:
 
 def test_non_object_data_is_rejected_at_the_root() -> None:
     assert _paths(SearchExpertsRequest, ["a"]) == ["(root)"]
+
+
+def test_messages_are_for_people_and_paths_use_keys() -> None:
+    from salamin.api.onboarding import SubmitExpertApplicationRequest
+    from tests.support.factories import application_data
+
+    data = application_data()
+    prices = data["pricing"]["sessionTypes"]
+    prices["group_therapy"] = dict(prices["mock_interview"])
+    prices["mock_interview"]["basePrice"] = 12.5
+    data["personalInfo"]["email"] = "nope"
+    data["personalInfo"]["nickname"] = "ada"
+    with pytest.raises(InvalidArgument) as err:
+        _callable.parse(SubmitExpertApplicationRequest, {"applicationData": data})
+    by_path = {f["path"]: f["message"] for f in err.value.fields}
+    assert by_path == {
+        "applicationData.personalInfo.email": "must be an email address",
+        "applicationData.personalInfo.nickname": "is not a known field",
+        "applicationData.pricing.sessionTypes.mock_interview.basePrice": "must be a whole number",
+        "applicationData.pricing.sessionTypes.group_therapy": (
+            "must be one of 'mock_interview', 'resume_review', 'career_coaching' or "
+            "'salary_negotiation'"
+        ),
+    }
+    for text in [err.value.message, *by_path.values()]:
+        assert "Value error" not in text and "Input should" not in text and "[key]" not in text

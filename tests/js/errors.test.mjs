@@ -63,6 +63,34 @@ test("request data that is not an object: invalid-argument at the root", async (
 test("unknown expert: not-found", async () => {
   const err = await callableError(user.api.getAvailableSlots({ expertId: "no-such-expert" }));
   assert.equal(err.code, "functions/not-found");
+  assert.equal(client.errorReason(err), "expert_not_found");
+});
+
+test("messages are written for people: no pydantic wording, no [key] paths", async () => {
+  const bad = structuredClone(env.fixtures.application);
+  bad.personalInfo.nickname = "ada";
+  bad.pricing.sessionTypes.group_therapy = bad.pricing.sessionTypes.mock_interview;
+  bad.pricing.sessionTypes.mock_interview = { ...bad.pricing.sessionTypes.mock_interview, basePrice: 120.5 };
+  delete bad.professionalInfo.currentRole;
+  const err = await callableError(user.api.submitExpertApplication({ applicationData: bad }));
+  const byPath = Object.fromEntries(client.fieldErrors(err).map((f) => [f.path, f.message]));
+  assert.deepEqual(byPath, {
+    "applicationData.personalInfo.nickname": "is not a known field",
+    "applicationData.professionalInfo.currentRole": "is required",
+    "applicationData.pricing.sessionTypes.mock_interview.basePrice": "must be a whole number",
+    "applicationData.pricing.sessionTypes.group_therapy":
+      "must be one of 'mock_interview', 'resume_review', 'career_coaching' or 'salary_negotiation'",
+  });
+  for (const text of [err.message, ...Object.values(byPath)]) {
+    assert.doesNotMatch(text, /Value error|Input should|Extra inputs|Field required|\[key\]/);
+  }
+});
+
+test("every reason the server can send is in the generated ErrorReason union", async () => {
+  const err = await callableError(user.api.cancelSession({ sessionId: "NoSuchSession123", cancelledBy: "user", reason: "x" }));
+  assert.equal(err.code, "functions/not-found");
+  assert.equal(err.details.reason, "session_not_found");
+  assert.ok(client.ERROR_REASONS.includes(err.details.reason));
 });
 
 test("admin-only callable as a plain user: permission-denied", async () => {

@@ -167,6 +167,7 @@ test("candidate journey: sign up, search, slots, book, pay on the Stripe double,
     }),
   );
   assert.equal(taken.code, "functions/failed-precondition");
+  assert.equal(client.errorReason(taken), "slot_taken");
 
   // The candidate listens to the session while paying.
   const sessionRef = fs.doc(candidate.db, "expertSessions", booked.sessionId);

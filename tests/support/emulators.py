@@ -76,9 +76,32 @@ def call(
     )
     body = r.json()
     if r.status_code != 200 or "error" in body:
-        raise CallableError(r.status_code, body)
+        error = CallableError(r.status_code, body)
+        check_error(name, error)
+        raise error
     check_response(name, body["result"])
     return body["result"]
+
+
+_PYDANTIC_WORDING = ("Value error", "Input should", "Extra inputs", "Field required", "[key]")
+
+
+def check_error(name: str, error: CallableError) -> None:
+    """The error contract every callable keeps (README "Wire format"): a documented
+    `details.reason` on not-found, already-exists and failed-precondition; messages and field
+    paths written for people."""
+    from typing import get_args
+
+    from salamin.core.errors import Reason
+
+    details = error.details or {}
+    if error.code in ("not-found", "already-exists", "failed-precondition"):
+        assert details.get("reason") in get_args(Reason), f"{name}: {error} has no known reason"
+    texts = [error.message] + [
+        f"{f.get('path')} {f.get('message')}" for f in details.get("fields", [])
+    ]
+    for text in texts:
+        assert not any(w in text for w in _PYDANTIC_WORDING), f"{name}: {text!r}"
 
 
 def check_response(name: str, result: Any) -> None:

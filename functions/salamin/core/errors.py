@@ -9,15 +9,54 @@ from __future__ import annotations
 from typing import Any, Literal
 
 Reason = Literal[
-    "slot_taken",
+    # not-found
+    "expert_not_found",
+    "session_not_found",
+    "application_not_found",
+    "document_not_found",
+    "recording_not_found",
+    # already-exists
+    "application_exists",
+    "already_expert",
+    "feedback_exists",
+    # failed-precondition: bookability of a time (booking, rescheduling)
+    "expert_not_bookable",
+    "expert_on_vacation",
+    "expert_payouts_not_ready",
+    "own_session",
+    "date_passed",
+    "beyond_booking_window",
+    "blackout_date",
+    "non_working_day",
     "day_full",
     "week_full",
-    "expert_payouts_not_ready",
+    "not_a_slot",
+    "insufficient_notice",
+    "time_passed",
+    "slot_taken",
+    # failed-precondition: session lifecycle, payments, payouts
+    "invalid_session_state",
+    "session_started",
+    "session_not_started",
+    "session_not_completed",
+    "session_changed",
     "too_late_to_reschedule",
     "too_early",
+    "payment_not_succeeded",
+    "payment_declined",
+    "payment_rejected",
+    "expert_not_active",
+    # failed-precondition: onboarding
+    "application_not_pending",
+    "too_many_documents",
+    "document_already_reviewed",
+    "no_pending_document",
+    # failed-precondition: analysis
+    "speech_model_unavailable",
 ]
-"""Every machine-readable `details.reason` a client may switch on (the web client's
-`ErrorReason` union is generated from this)."""
+"""Every machine-readable `details.reason` a client may switch on. Each not-found,
+already-exists and failed-precondition error carries one (their constructors require it); the web
+client's `ErrorReason` union is generated from this list."""
 
 
 class SalaminError(Exception):
@@ -54,15 +93,25 @@ class PermissionDenied(SalaminError):
     code = "permission-denied"
 
 
-class NotFound(SalaminError):
+class ReasonedError(SalaminError):
+    """An error a client handles by cause, not by message: `details.reason` is always set."""
+
+    def __init__(
+        self, message: str, *, reason: Reason, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details={**(details or {}), "reason": reason})
+        self.reason: Reason = reason
+
+
+class NotFound(ReasonedError):
     code = "not-found"
 
 
-class FailedPrecondition(SalaminError):
+class FailedPrecondition(ReasonedError):
     code = "failed-precondition"
 
 
-class AlreadyExists(SalaminError):
+class AlreadyExists(ReasonedError):
     code = "already-exists"
 
 

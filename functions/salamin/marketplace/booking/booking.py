@@ -65,16 +65,13 @@ class SlotTaken(FailedPrecondition):
     """The requested time overlaps a confirmed booking or a live hold."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "that time is no longer available; pick another slot",
-            details={"reason": "slot_taken"},
-        )
+        super().__init__("that time is no longer available; pick another slot", reason="slot_taken")
 
 
 def load_expert(db: firestore.Client, expert_id: str) -> PublicExpert:
     snap = db.collection(col.EXPERTS).document(expert_id).get()
     if not snap.exists:
-        raise NotFound("no such expert")
+        raise NotFound("no such expert", reason="expert_not_found")
     return PublicExpert.model_validate(snap.to_dict() or {})
 
 
@@ -153,7 +150,8 @@ def _pick_token(
         if not released:
             break
     raise FailedPrecondition(
-        f"the expert's {what} is fully booked", details={"reason": f"{what}_full"}
+        f"the expert's {what} is fully booked",
+        reason="week_full" if what == "week" else "day_full",
     )
 
 
@@ -319,14 +317,14 @@ def create_booking_request(
     if request.userId is not None and request.userId != caller.uid:
         raise PermissionDenied("you can only book sessions for yourself")
     if caller.uid == request.expertId:
-        raise FailedPrecondition("experts cannot book their own sessions")
+        raise FailedPrecondition("experts cannot book their own sessions", reason="own_session")
     expert = load_expert(db, request.expertId)
     if expert.status != "active":
-        raise FailedPrecondition("this expert is not taking bookings")
+        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
     if not expert.stripeAccountId or not expert.payoutsEnabled:
         raise FailedPrecondition(
             "this expert has not finished payout setup and cannot be booked yet",
-            details={"reason": "expert_payouts_not_ready"},
+            reason="expert_payouts_not_ready",
         )
     now = clock.now()
     slot = bookable_slot(

@@ -60,7 +60,7 @@ def _load(
 ) -> ExpertSession:
     snap = holds.session_ref(db, session_id).get(transaction=transaction)
     if not snap.exists:
-        raise NotFound("no such session")
+        raise NotFound("no such session", reason="session_not_found")
     return holds.load_session(snap)
 
 
@@ -139,11 +139,14 @@ def cancel_session(
                 session.refund.amount if session.refund else 0,
             )
         if session.status not in ("pending", "confirmed"):
-            raise FailedPrecondition(f"a {session.status} session cannot be cancelled")
+            raise FailedPrecondition(
+                f"a {session.status} session cannot be cancelled", reason="invalid_session_state"
+            )
         paid = session.status == "confirmed"
         if paid and now >= session.scheduledDate:
             raise FailedPrecondition(
-                "the session has started; report a no-show instead of cancelling"
+                "the session has started; report a no-show instead of cancelling",
+                reason="session_started",
             )
         percentage = refund_percentage(
             cancelled_by=cancelled_by, notice=session.scheduledDate - now
@@ -250,17 +253,19 @@ def reschedule_session(
     now = clock.now()
     snap = holds.session_ref(db, session_id).get()
     if not snap.exists:
-        raise NotFound("no such session")
+        raise NotFound("no such session", reason="session_not_found")
     current = holds.load_session(snap)
     if caller.uid not in (current.userId, current.expertId):
         raise PermissionDenied("only the session's user or expert can reschedule it")
     if current.status != "confirmed":
-        raise FailedPrecondition(f"a {current.status} session cannot be rescheduled")
+        raise FailedPrecondition(
+            f"a {current.status} session cannot be rescheduled", reason="invalid_session_state"
+        )
     if current.scheduledDate - now < FREE_RESCHEDULE_NOTICE:
         raise FailedPrecondition(
             "sessions can be moved free of charge only 24 hours or more before they start; "
             "cancel instead",
-            details={"reason": "too_late_to_reschedule"},
+            reason="too_late_to_reschedule",
         )
     expert = booking.load_expert(db, current.expertId)
     slot = booking.bookable_slot(
@@ -280,7 +285,9 @@ def reschedule_session(
     def txn(transaction: firestore.Transaction) -> ExpertSession:
         session = _load(transaction, db, session_id)
         if session.status != "confirmed" or session.scheduledDate != current.scheduledDate:
-            raise FailedPrecondition("the session changed meanwhile; reload and try again")
+            raise FailedPrecondition(
+                "the session changed meanwhile; reload and try again", reason="session_changed"
+            )
         contacts = _contacts(transaction, db, session_id)
         keep = [
             p
@@ -306,7 +313,10 @@ def reschedule_session(
             raise (
                 booking.SlotTaken()
                 if exc.reason == "slot_taken"
-                else FailedPrecondition(f"the expert's {exc.reason.split('_')[0]} is fully booked")
+                else FailedPrecondition(
+                    f"the expert's {exc.reason.split('_')[0]} is fully booked",
+                    reason="week_full" if exc.reason.startswith("week") else "day_full",
+                )
             ) from None
         old = occupancy.read_release(transaction, db, session)
         # --- writes: free what the new time does not reuse, then occupy the new time
@@ -388,9 +398,13 @@ def mark_session_completed(
         if session.status == "completed":
             return session
         if session.status != "confirmed":
-            raise FailedPrecondition(f"a {session.status} session cannot be completed")
+            raise FailedPrecondition(
+                f"a {session.status} session cannot be completed", reason="invalid_session_state"
+            )
         if now < session.scheduledDate:
-            raise FailedPrecondition("the session has not started yet")
+            raise FailedPrecondition(
+                "the session has not started yet", reason="session_not_started"
+            )
         expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
         client = performance.client_ref(db, session.expertId, session.userId)
         before = int(
@@ -444,11 +458,14 @@ def report_no_show(
         if session.status == "no_show":
             return session
         if session.status != "confirmed":
-            raise FailedPrecondition(f"a {session.status} session cannot be marked a no-show")
+            raise FailedPrecondition(
+                f"a {session.status} session cannot be marked a no-show",
+                reason="invalid_session_state",
+            )
         if now < session.scheduledDate + NO_SHOW_AFTER:
             raise FailedPrecondition(
                 "a no-show can be reported from 15 minutes after the start",
-                details={"reason": "too_early"},
+                reason="too_early",
             )
         expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
         contacts = _contacts(transaction, db, session_id) if absent == "expert" else {}
@@ -485,7 +502,7 @@ def report_no_show(
     txn(db.transaction())
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=None)
     if after is None:
-        raise NotFound("no such session")
+        raise NotFound("no such session", reason="session_not_found")
     return after
 
 
