@@ -11,7 +11,7 @@ from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, ta
 from firebase_functions.params import SecretParam
 
 from salamin.api import _callable as callable_
-from salamin.api import analysis, discovery, onboarding
+from salamin.api import analysis, discovery, onboarding, uploads
 from salamin.api import booking as booking_api
 from salamin.core import firebase
 
@@ -140,6 +140,16 @@ def analyzeVideoSession(req: https_fn.CallableRequest[Any]) -> Any:
         analysis.AnalyzeVideoSessionRequest,
         analysis.analyze_video_session,
         name="analyzeVideoSession",
+    )
+
+
+@https_fn.on_call()
+def createRecordingUpload(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req,
+        uploads.CreateRecordingUploadRequest,
+        uploads.create_recording_upload,
+        name="createRecordingUpload",
     )
 
 

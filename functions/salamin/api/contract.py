@@ -24,6 +24,7 @@ from salamin.api import analysis as analysis_api
 from salamin.api import booking as booking_api
 from salamin.api import discovery as discovery_api
 from salamin.api import onboarding as onboarding_api
+from salamin.api import uploads as uploads_api
 from salamin.models.analysis import (
     AnalysisInsights,
     ConfidenceScores,
@@ -228,6 +229,18 @@ class AnalyzeVideoSessionResponse(WireModel):
     status: JobStatus
 
 
+class CreateRecordingUploadResponse(WireModel):
+    path: str
+    """`recordings/{uid}/{fileName}`: pass it to `analyzeVideoSession` once uploaded."""
+    uploadUrl: str
+    """A resumable upload session URL: `PUT` the bytes there (no auth header needed)."""
+    method: Literal["PUT"]
+    contentType: str
+    """Send this `Content-Type` with the `PUT`."""
+    size: int
+    expiresAt: datetime
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 
@@ -270,6 +283,9 @@ CALLABLES: dict[str, Callable] = {
         booking_api.CreatePayoutOnboardingLinkRequest, PayoutOnboardingLinkResponse
     ),
     "analyzeVideoSession": _c(analysis_api.AnalyzeVideoSessionRequest, AnalyzeVideoSessionResponse),
+    "createRecordingUpload": _c(
+        uploads_api.CreateRecordingUploadRequest, CreateRecordingUploadResponse
+    ),
 }
 
 

@@ -22,6 +22,7 @@ export interface Callables {
   createPayoutAccount: { request: Req.CreatePayoutAccountRequest; response: Res.PayoutAccountResponse };
   createPayoutOnboardingLink: { request: Req.CreatePayoutOnboardingLinkRequest; response: Res.PayoutOnboardingLinkResponse };
   analyzeVideoSession: { request: Req.AnalyzeVideoSessionRequest; response: Res.AnalyzeVideoSessionResponse };
+  createRecordingUpload: { request: Req.CreateRecordingUploadRequest; response: Res.CreateRecordingUploadResponse };
 }
 
 export type CallableName = keyof Callables;
@@ -44,4 +45,5 @@ export const CALLABLE_NAMES = [
   "createPayoutAccount",
   "createPayoutOnboardingLink",
   "analyzeVideoSession",
+  "createRecordingUpload",
 ] as const satisfies readonly CallableName[];

@@ -4,18 +4,82 @@
 /** `details.reason` of a failed-precondition, not-found or already-exists
  * error (and of some invalid-argument errors); see salamin.core.errors. */
 export type ErrorReason =
-  | "slot_taken"
+  | "expert_not_found"
+  | "session_not_found"
+  | "application_not_found"
+  | "document_not_found"
+  | "recording_not_found"
+  | "application_exists"
+  | "already_expert"
+  | "feedback_exists"
+  | "expert_not_bookable"
+  | "expert_on_vacation"
+  | "expert_payouts_not_ready"
+  | "own_session"
+  | "date_passed"
+  | "beyond_booking_window"
+  | "blackout_date"
+  | "non_working_day"
   | "day_full"
   | "week_full"
-  | "expert_payouts_not_ready"
+  | "not_a_slot"
+  | "insufficient_notice"
+  | "time_passed"
+  | "slot_taken"
+  | "invalid_session_state"
+  | "session_started"
+  | "session_not_started"
+  | "session_not_completed"
+  | "session_changed"
   | "too_late_to_reschedule"
-  | "too_early";
+  | "too_early"
+  | "payment_not_succeeded"
+  | "payment_declined"
+  | "payment_rejected"
+  | "expert_not_active"
+  | "application_not_pending"
+  | "too_many_documents"
+  | "document_already_reviewed"
+  | "no_pending_document"
+  | "speech_model_unavailable";
 
 export const ERROR_REASONS: readonly ErrorReason[] = [
-  "slot_taken",
+  "expert_not_found",
+  "session_not_found",
+  "application_not_found",
+  "document_not_found",
+  "recording_not_found",
+  "application_exists",
+  "already_expert",
+  "feedback_exists",
+  "expert_not_bookable",
+  "expert_on_vacation",
+  "expert_payouts_not_ready",
+  "own_session",
+  "date_passed",
+  "beyond_booking_window",
+  "blackout_date",
+  "non_working_day",
   "day_full",
   "week_full",
-  "expert_payouts_not_ready",
+  "not_a_slot",
+  "insufficient_notice",
+  "time_passed",
+  "slot_taken",
+  "invalid_session_state",
+  "session_started",
+  "session_not_started",
+  "session_not_completed",
+  "session_changed",
   "too_late_to_reschedule",
   "too_early",
+  "payment_not_succeeded",
+  "payment_declined",
+  "payment_rejected",
+  "expert_not_active",
+  "application_not_pending",
+  "too_many_documents",
+  "document_already_reviewed",
+  "no_pending_document",
+  "speech_model_unavailable",
 ];

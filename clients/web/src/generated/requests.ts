@@ -18,6 +18,7 @@ export interface Requests {
   createPayoutAccount: CreatePayoutAccountRequest;
   createPayoutOnboardingLink: CreatePayoutOnboardingLinkRequest;
   analyzeVideoSession: AnalyzeVideoSessionRequest;
+  createRecordingUpload: CreateRecordingUploadRequest;
 }
 export interface SubmitExpertApplicationRequest {
   applicationData: ExpertApplicationInput;
@@ -372,4 +373,10 @@ export interface AnalyzeVideoSessionRequest {
   questions?: string[];
   targetRole?: string | null;
   force?: boolean;
+}
+export interface CreateRecordingUploadRequest {
+  fileName: string;
+  contentType: string;
+  size: number;
+  origin?: string | null;
 }

@@ -18,6 +18,7 @@ export interface Responses {
   createPayoutAccount: PayoutAccountResponse;
   createPayoutOnboardingLink: PayoutOnboardingLinkResponse;
   analyzeVideoSession: AnalyzeVideoSessionResponse;
+  createRecordingUpload: CreateRecordingUploadResponse;
 }
 export interface SubmitExpertApplicationResponse {
   expertId: string;
@@ -461,4 +462,12 @@ export interface PayoutOnboardingLinkResponse {
 export interface AnalyzeVideoSessionResponse {
   sessionId: string;
   status: "queued" | "processing" | "complete" | "failed";
+}
+export interface CreateRecordingUploadResponse {
+  path: string;
+  uploadUrl: string;
+  method: "PUT";
+  contentType: string;
+  size: number;
+  expiresAt: string;
 }
