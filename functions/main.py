@@ -12,6 +12,7 @@ from firebase_functions.params import SecretParam
 
 from salamin.api import _callable as callable_
 from salamin.api import analysis, discovery, onboarding, uploads
+from salamin.api import benchmarks as benchmarks_api
 from salamin.api import booking as booking_api
 from salamin.core import firebase
 
@@ -196,3 +197,23 @@ def syncExpertSearchFields(
 @scheduler_fn.on_schedule(schedule="every day 03:00")
 def refreshExpertSearchActivity(event: scheduler_fn.ScheduledEvent) -> None:
     discovery.refresh_search_activity()
+
+
+# --- Benchmarks (spec §2.2) ---------------------------------------------------------------------
+
+
+@https_fn.on_call(secrets=[GEMINI_API_KEY])
+def generatePersonalizedBenchmark(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req,
+        benchmarks_api.GeneratePersonalizedBenchmarkRequest,
+        benchmarks_api.generate_personalized_benchmark,
+        name="generatePersonalizedBenchmark",
+    )
+
+
+@firestore_fn.on_document_written(document="advancedAnalyses/{analysisId}")
+def foldAnalysisBenchmarks(
+    event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
+) -> None:
+    benchmarks_api.on_analysis_written(event.params["analysisId"])

@@ -312,6 +312,10 @@ def seed(ep: Endpoints) -> str:
             _payout(db, user.uid)
         lines.append(f"  {first} {last:<8} {stage:<20} uid={user.uid}")
 
+    population = _demo_benchmark_population(db)
+    lines.append(
+        f"  benchmark population: {population} DEMO analyses (synthetic, labelled demoData)"
+    )
     fn = ep.function_url
     return "\n".join(
         [
@@ -331,8 +335,83 @@ def seed(ep: Endpoints) -> str:
             f"  curl -s -X POST {fn('searchExperts')} -H 'Content-Type: application/json' \\",
             '       -H "Authorization: Bearer $CANDIDATE_TOKEN" -d \'{"data": {"filters": {}}}\'',
             "  python scripts/demo_booking.py   # search, book, pay through the Stripe double, confirm",
+            f"  curl -s -X POST {fn('generatePersonalizedBenchmark')} -H 'Content-Type: application/json' \\",
+            '       -H "Authorization: Bearer $CANDIDATE_TOKEN" \\',
+            '       -d \'{"data": {"userMetrics": {"overall": {"interviewReadiness": 68}}}}\'',
         ]
     )
+
+
+DEMO_POPULATION = 120
+"""Synthetic candidates (60 finance, 60 technology) so the demo shows real percentiles."""
+
+
+def _demo_benchmark_population(db: Any) -> int:
+    """DEMO DATA: synthetic candidates with one complete analysis each. Their profiles carry
+    `demoData: true`, so every benchmark built from them says `demo: true`. The deployed
+    trigger folds them into the benchmarks within seconds of this write."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(2026)
+    now = datetime.now(UTC)
+    roles = ["Software Engineer", "Backend Engineer", "Data Scientist", "Product Manager"]
+    batch = db.batch()
+    for i in range(DEMO_POPULATION):
+        uid = f"demo-candidate-{i:03d}"
+        industry = "fintech" if i % 2 == 0 else "technology"
+        years = rng.choice([0.5, 1, 2, 3, 4, 6, 8, 12])
+        batch.set(
+            db.document(f"users/{uid}/profile/data"),
+            {
+                "industry": industry,
+                "targetRoles": [roles[i % 4]],
+                "yearsOfExperience": years,
+                "demoData": True,
+            },
+        )
+        readiness = round(min(97.0, max(20.0, rng.gauss(63 + years, 12))), 1)
+
+        def around(base: float, spread: float = 10) -> float:
+            return round(min(100.0, max(0.0, rng.gauss(base, spread))), 1)
+
+        metrics = {
+            "overall": {"interviewReadiness": readiness, "hireability": around(readiness, 6)},
+            "verbal": {
+                "score": around(readiness),
+                "speakingPace": {
+                    "source": "measured",
+                    "score": around(readiness),
+                    "averageWPM": round(rng.gauss(145, 18), 1),
+                },
+                "fillerWords": {
+                    "source": "measured",
+                    "score": around(readiness),
+                    "frequency": round(max(0.0, rng.gauss(3, 1.5)), 1),
+                },
+            },
+            "content": {
+                "score": around(readiness),
+                "storytelling": {"source": "model", "score": around(readiness + 3)},
+            },
+        }
+        batch.set(
+            db.collection("advancedAnalyses").document(f"demo-analysis-{i:03d}"),
+            {
+                "sessionId": f"demo-analysis-{i:03d}",
+                "userId": uid,
+                "status": "complete",
+                "demoData": True,
+                "metrics": metrics,
+                "createdAt": now - timedelta(minutes=DEMO_POPULATION - i),
+                "completedAt": now - timedelta(minutes=DEMO_POPULATION - i),
+            },
+        )
+        if (i + 1) % 100 == 0:
+            batch.commit()
+            batch = db.batch()
+    batch.commit()
+    return DEMO_POPULATION
 
 
 def _payout(db: Any, expert_id: str) -> None:

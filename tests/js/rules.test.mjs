@@ -117,6 +117,18 @@ const CASES = [
     data: { industry: "fintech", role: "engineer" },
     allow: { get: SIGNED_IN, list: SIGNED_IN },
   },
+  ...["benchmarkContributions/owner-uid", "benchmarkShards/technology-0", "benchmarkCohorts/technology"].map((path) => ({
+    name: path.split("/")[0],
+    path,
+    data: { count: 1 },
+    allow: {},
+  })),
+  {
+    name: "users/benchmarks",
+    path: `users/${OWNER}/benchmarks/bm1`,
+    data: { userId: OWNER, createdAt: T },
+    allow: { get: ["owner"], list: ["owner"] },
+  },
   {
     name: "learningPaths",
     path: "learningPaths/p1",

@@ -35,8 +35,9 @@ test("upload a recording through a session URL, then analyse it", async () => {
   assert.equal(up.path, `recordings/${user.uid}/answer.wav`);
   assert.equal(up.method, "PUT");
   const put = await fetch(up.uploadUrl, { method: up.method, headers: { "Content-Type": up.contentType }, body: wav });
-  assert.equal(put.status, 200, await put.text());
-  const stored = await put.json();
+  const body = await put.text();
+  assert.equal(put.status, 200, body);
+  const stored = JSON.parse(body);
   assert.equal(stored.name, up.path);
   assert.equal(Number(stored.size), wav.length);
 

@@ -21,6 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from salamin.analysis.jobs import AnalysisJob, JobStatus
 from salamin.api import analysis as analysis_api
+from salamin.api import benchmarks as benchmarks_api
 from salamin.api import booking as booking_api
 from salamin.api import discovery as discovery_api
 from salamin.api import onboarding as onboarding_api
@@ -31,6 +32,7 @@ from salamin.models.analysis import (
     PerformanceMetrics,
     Recommendation,
 )
+from salamin.models.benchmarks import IndustryBenchmark, PersonalizedBenchmark
 from salamin.models.calendar import BusyInterval
 from salamin.models.expert import (
     DocumentStatus,
@@ -283,6 +285,9 @@ CALLABLES: dict[str, Callable] = {
         booking_api.CreatePayoutOnboardingLinkRequest, PayoutOnboardingLinkResponse
     ),
     "analyzeVideoSession": _c(analysis_api.AnalyzeVideoSessionRequest, AnalyzeVideoSessionResponse),
+    "generatePersonalizedBenchmark": _c(
+        benchmarks_api.GeneratePersonalizedBenchmarkRequest, PersonalizedBenchmark
+    ),
     "createRecordingUpload": _c(
         uploads_api.CreateRecordingUploadRequest, CreateRecordingUploadResponse
     ),
@@ -380,5 +385,7 @@ DOCUMENTS: list[Document] = [
     Document("advancedAnalyses/{sessionId}", AdvancedAnalysisDocument, "AdvancedAnalysis"),
     Document("users/{uid}/profile/data", UserProfileData, "UserProfileData"),
     Document("users/{uid}/statistics/current", UserStatistics, "UserStatistics"),
+    Document("industryBenchmarks/{industry}", IndustryBenchmark, "IndustryBenchmark"),
+    Document("users/{uid}/benchmarks/{id}", PersonalizedBenchmark, "PersonalizedBenchmark"),
 ]
-"""`industryBenchmarks` and `learningPaths` are readable by rule but nothing writes them yet."""
+"""`learningPaths` is readable by rule but nothing writes it yet."""

@@ -22,6 +22,12 @@ STRIPE_EVENTS = "stripeEvents"
 SLOT_HOLDS = "slotHolds"
 ADVANCED_ANALYSES = "advancedAnalyses"
 INDUSTRY_BENCHMARKS = "industryBenchmarks"
+# Benchmark internals (never client-readable): per-person contribution, counter shards, and the
+# compacted per-cohort state that industryBenchmarks and personalised benchmarks are read from.
+BENCHMARK_CONTRIBUTIONS = "benchmarkContributions"
+BENCHMARK_SHARDS = "benchmarkShards"
+BENCHMARK_COHORTS = "benchmarkCohorts"
+USER_BENCHMARKS = "benchmarks"  # users/{uid}/benchmarks/{id}: saved personalised benchmarks
 LEARNING_PATHS = "learningPaths"
 USERS = "users"
 

@@ -15,6 +15,7 @@ Reason = Literal[
     "application_not_found",
     "document_not_found",
     "recording_not_found",
+    "analysis_not_found",
     # already-exists
     "application_exists",
     "already_expert",
@@ -51,8 +52,10 @@ Reason = Literal[
     "too_many_documents",
     "document_already_reviewed",
     "no_pending_document",
-    # failed-precondition: analysis
+    # failed-precondition: analysis and benchmarks
     "speech_model_unavailable",
+    "analysis_not_complete",
+    "no_measured_metrics",
 ]
 """Every machine-readable `details.reason` a client may switch on. Each not-found,
 already-exists and failed-precondition error carries one (their constructors require it); the web

@@ -10,7 +10,8 @@ Differences from the spec, on purpose:
   (a transparent transcript heuristic used when the model is not available).
 * Each category (verbal, nonVerbal, content) carries an aggregate `score`: the mean of its
   available group scores (see `salamin.analysis.overall.category_score`).
-* `benchmarks` is left out until there is real population data to compare against.
+* `benchmarks` (spec BenchmarkComparison) is written by the benchmarks trigger once the
+  analysis has been folded into its cohorts; the analysis worker never writes it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from salamin.models.benchmarks import BenchmarkComparison
 
 Score = Annotated[float, Field(ge=0, le=100)]
 """A 0-100 score. Higher is better unless the field's docstring says otherwise."""
@@ -271,3 +274,4 @@ class MultiModalAnalysis(_Doc):
     recommendations: list[Recommendation]
     confidenceScores: ConfidenceScores
     createdAt: datetime
+    benchmarks: BenchmarkComparison | None = None

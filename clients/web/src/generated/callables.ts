@@ -22,6 +22,7 @@ export interface Callables {
   createPayoutAccount: { request: Req.CreatePayoutAccountRequest; response: Res.PayoutAccountResponse };
   createPayoutOnboardingLink: { request: Req.CreatePayoutOnboardingLinkRequest; response: Res.PayoutOnboardingLinkResponse };
   analyzeVideoSession: { request: Req.AnalyzeVideoSessionRequest; response: Res.AnalyzeVideoSessionResponse };
+  generatePersonalizedBenchmark: { request: Req.GeneratePersonalizedBenchmarkRequest; response: Res.PersonalizedBenchmark };
   createRecordingUpload: { request: Req.CreateRecordingUploadRequest; response: Res.CreateRecordingUploadResponse };
 }
 
@@ -45,5 +46,6 @@ export const CALLABLE_NAMES = [
   "createPayoutAccount",
   "createPayoutOnboardingLink",
   "analyzeVideoSession",
+  "generatePersonalizedBenchmark",
   "createRecordingUpload",
 ] as const satisfies readonly CallableName[];

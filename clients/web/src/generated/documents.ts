@@ -15,6 +15,8 @@ export interface Documents {
   "advancedAnalyses/{sessionId}": AdvancedAnalysis;
   "users/{uid}/profile/data": UserProfileData;
   "users/{uid}/statistics/current": UserStatistics;
+  "industryBenchmarks/{industry}": IndustryBenchmark;
+  "users/{uid}/benchmarks/{id}": PersonalizedBenchmark;
 }
 /**
  * The full stored document (spec `ExpertProfile`).
@@ -744,4 +746,270 @@ export interface UserProfileData {
 export interface UserStatistics {
   totalAdvancedAnalyses: number;
   lastAdvancedAnalysis?: Timestamp | null;
+}
+export interface IndustryBenchmark {
+  industry: string;
+  roleCategories: RoleBenchmark[];
+  experienceLevels: ExperienceBenchmark[];
+  topPerformersProfile?: PerformanceProfile | null;
+  improvementTrajectories: ImprovementTrajectory[];
+  lastUpdated: Timestamp;
+  sampleSize: number;
+  averageMetrics?: {
+    [k: string]: unknown;
+  };
+  distributionData?: MetricDistribution | null;
+  metricDistributions?: {
+    [k: string]: MetricDistribution;
+  };
+  minimumCohortSize: number;
+  withheldCohorts: number;
+  demo: boolean;
+  sourceVersions?: {
+    [k: string]: number;
+  };
+}
+export interface RoleBenchmark {
+  roleCategory: string;
+  averageMetrics: {
+    [k: string]: unknown;
+  };
+  distributionData?: MetricDistribution | null;
+  criticalSkills: string[];
+  commonWeaknesses: string[];
+  successFactors: string[];
+  sampleSize: number;
+  metricDistributions?: {
+    [k: string]: MetricDistribution;
+  };
+}
+/**
+ * The spec's definition: the value at index floor(n·q) of the sorted values; population SD.
+ */
+export interface MetricDistribution {
+  percentiles: Percentiles;
+  standardDeviation: number;
+  sampleSize: number;
+  mean?: number | null;
+  resolution?: number | null;
+}
+export interface Percentiles {
+  p10: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  p90: number;
+}
+export interface ExperienceBenchmark {
+  level: "entry" | "mid" | "senior" | "executive";
+  /**
+   * @minItems 2
+   * @maxItems 2
+   */
+  yearsRange: [unknown, unknown, ...unknown[]];
+  expectedMetrics: {
+    [k: string]: unknown;
+  };
+  growthAreas: string[];
+  competencyGaps: string[];
+  sampleSize: number;
+  metricDistributions?: {
+    [k: string]: MetricDistribution;
+  };
+}
+/**
+ * The top decile by overall.interviewReadiness.
+ */
+export interface PerformanceProfile {
+  characteristics: string[];
+  averageMetrics: {
+    [k: string]: unknown;
+  };
+  keyDifferentiators: string[];
+  developmentPath: string[];
+  sampleSize: number;
+}
+export interface ImprovementTrajectory {
+  startingScore: number;
+  targetScore: number;
+  timeframe: number | null;
+  milestones: TrajectoryMilestone[];
+  practiceHours?: number | null;
+  successRate: number;
+  unavailableReason?: string | null;
+}
+export interface TrajectoryMilestone {
+  week: number | null;
+  expectedScore: number;
+  keyFocus: string[];
+  practiceActivities: string[];
+  sessionBucket: string;
+  sampleSize: number;
+}
+export interface PersonalizedBenchmark {
+  userId: string;
+  userMetrics: {
+    [k: string]: number;
+  };
+  benchmarks: BenchmarksUsed;
+  comparisons: Comparisons;
+  cohorts: CohortsUsed;
+  metricPercentiles: {
+    [k: string]: {
+      [k: string]: MetricComparison;
+    };
+  };
+  insights: PersonalizedInsight[];
+  improvementPlan: ImprovementPlan;
+  narrativeSource: "model" | "fallback";
+  fallbackReason?: string | null;
+  createdAt: Timestamp;
+  analysisId?: string | null;
+}
+export interface BenchmarksUsed {
+  industry?: IndustryBenchmark | null;
+  role?: RoleBenchmark | null;
+  experience?: ExperienceBenchmark | null;
+}
+export interface Comparisons {
+  industryPercentile?: number | null;
+  rolePercentile?: number | null;
+  experiencePercentile?: number | null;
+  unavailableReasons?: {
+    [k: string]: string;
+  };
+}
+export interface CohortsUsed {
+  industry?: CohortUsed | null;
+  role?: CohortUsed | null;
+  experience?: CohortUsed | null;
+}
+export interface CohortUsed {
+  key: string;
+  level:
+    | "industry_role_level"
+    | "industry_role"
+    | "industry_level"
+    | "industry"
+    | "role"
+    | "level"
+    | "global";
+  sampleSize: number;
+}
+export interface MetricComparison {
+  percentile?: number | null;
+  cohort?: CohortUsed | null;
+  value: number;
+  norm?: NormBand | null;
+  unavailableReason?: string | null;
+}
+/**
+ * A published norm standing in where no cohort reaches k: a band, never a percentile.
+ */
+export interface NormBand {
+  level: "published_norm";
+  metric: string;
+  /**
+   * @minItems 2
+   * @maxItems 2
+   */
+  range: [unknown, unknown, ...unknown[]];
+  position: "below" | "within" | "above";
+  source: string;
+}
+export interface PersonalizedInsight {
+  category: string;
+  type: "strength" | "weakness" | "opportunity";
+  description: string;
+  benchmarkComparison: string;
+  actionability: "high" | "medium" | "low";
+  priority: "high" | "medium" | "low";
+}
+export interface ImprovementPlan {
+  timeframe: number;
+  /**
+   * @minItems 3
+   * @maxItems 3
+   */
+  phases: [ImprovementPhase, ImprovementPhase, ImprovementPhase, ...ImprovementPhase[]];
+  /**
+   * @maxItems 6
+   */
+  expectedOutcomes: ExpectedOutcome[];
+  practiceSchedule: PracticeSchedule;
+  /**
+   * @minItems 1
+   * @maxItems 6
+   */
+  checkpoints: [Checkpoint, ...Checkpoint[]];
+}
+export interface ImprovementPhase {
+  phase: number;
+  duration: number;
+  /**
+   * @minItems 1
+   * @maxItems 4
+   */
+  focus: [string, ...string[]];
+  /**
+   * @minItems 1
+   * @maxItems 4
+   */
+  activities: [PracticeActivity, ...PracticeActivity[]];
+  /**
+   * @minItems 1
+   * @maxItems 4
+   */
+  goals: [string, ...string[]];
+  expectedImprovement: number;
+}
+export interface PracticeActivity {
+  type: string;
+  description: string;
+  frequency: string;
+  duration: number;
+  difficulty: "beginner" | "intermediate" | "advanced";
+}
+export interface ExpectedOutcome {
+  metric: string;
+  currentScore: number;
+  targetScore: number;
+  timeframe: number;
+  confidence: number;
+}
+export interface PracticeSchedule {
+  weeklyHours: number;
+  /**
+   * @minItems 1
+   * @maxItems 7
+   */
+  dailyActivities: [DailyActivity, ...DailyActivity[]];
+  /**
+   * @maxItems 4
+   */
+  flexibilityOptions: string[];
+}
+export interface DailyActivity {
+  day: "Monday" | "Tuesday" | "Wednesday" | "Thursday" | "Friday" | "Saturday" | "Sunday";
+  /**
+   * @minItems 1
+   * @maxItems 4
+   */
+  activities: [string, ...string[]];
+  duration: number;
+}
+export interface Checkpoint {
+  week: number;
+  /**
+   * @minItems 1
+   * @maxItems 4
+   */
+  assessments: [string, ...string[]];
+  expectedScores: {
+    [k: string]: number;
+  };
+  /**
+   * @maxItems 4
+   */
+  adjustmentCriteria: string[];
 }

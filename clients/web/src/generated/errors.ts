@@ -9,6 +9,7 @@ export type ErrorReason =
   | "application_not_found"
   | "document_not_found"
   | "recording_not_found"
+  | "analysis_not_found"
   | "application_exists"
   | "already_expert"
   | "feedback_exists"
@@ -41,7 +42,9 @@ export type ErrorReason =
   | "too_many_documents"
   | "document_already_reviewed"
   | "no_pending_document"
-  | "speech_model_unavailable";
+  | "speech_model_unavailable"
+  | "analysis_not_complete"
+  | "no_measured_metrics";
 
 export const ERROR_REASONS: readonly ErrorReason[] = [
   "expert_not_found",
@@ -49,6 +52,7 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "application_not_found",
   "document_not_found",
   "recording_not_found",
+  "analysis_not_found",
   "application_exists",
   "already_expert",
   "feedback_exists",
@@ -82,4 +86,6 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "document_already_reviewed",
   "no_pending_document",
   "speech_model_unavailable",
+  "analysis_not_complete",
+  "no_measured_metrics",
 ];

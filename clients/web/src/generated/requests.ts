@@ -18,6 +18,7 @@ export interface Requests {
   createPayoutAccount: CreatePayoutAccountRequest;
   createPayoutOnboardingLink: CreatePayoutOnboardingLinkRequest;
   analyzeVideoSession: AnalyzeVideoSessionRequest;
+  generatePersonalizedBenchmark: GeneratePersonalizedBenchmarkRequest;
   createRecordingUpload: CreateRecordingUploadRequest;
 }
 export interface SubmitExpertApplicationRequest {
@@ -373,6 +374,14 @@ export interface AnalyzeVideoSessionRequest {
   questions?: string[];
   targetRole?: string | null;
   force?: boolean;
+}
+export interface GeneratePersonalizedBenchmarkRequest {
+  analysisId?: string | null;
+  userMetrics?: {
+    [k: string]: unknown;
+  } | null;
+  userId?: string | null;
+  save?: boolean;
 }
 export interface CreateRecordingUploadRequest {
   fileName: string;
