@@ -60,3 +60,8 @@ def test_every_documented_reason_is_raised_somewhere() -> None:
             if isinstance(n, ast.Constant) and isinstance(n.value, str)
         }
     assert [r for r in get_args(errors.Reason) if r not in literals] == []
+
+
+def test_the_readme_documents_every_reason() -> None:
+    readme = (PACKAGE.parents[1] / "README.md").read_text()
+    assert [r for r in get_args(errors.Reason) if f"`{r}`" not in readme] == []
