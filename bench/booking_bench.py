@@ -5,7 +5,7 @@
 Starts a private Cloud Firestore emulator (the preinstalled jar, on a free port; or uses
 FIRESTORE_EMULATOR_HOST if set) and an in-process Stripe double, then drives the real domain
 code (`booking.create_booking_request`, the real StripeGateway over HTTP, webhook events
-verified and applied by `payments.handle_event`). No Functions emulator: these are the costs of
+verified and applied by `webhooks.handle_event`). No Functions emulator: these are the costs of
 the booking logic and its Firestore/Stripe round trips, not of the HTTP layer.
 
 Scenarios:
@@ -120,7 +120,7 @@ class Bench:
     def __init__(self, db: Any, double: Any, sink: WebhookSink, host: str) -> None:
         from salamin.core.clock import FixedClock
         from salamin.gateways.stripe_gateway import StripeGateway
-        from salamin.gateways.tasks import RecordingTasks
+        from tests.support.fakes import RecordingTasks
 
         self.db, self.double, self.sink, self.host = db, double, sink, host
         self.clock = FixedClock(NOW)
@@ -182,7 +182,7 @@ class Bench:
 
     def confirm(self, result: Any) -> float:
         """Pay as the browser would; time from the webhook's arrival to the confirmed session."""
-        from salamin.marketplace.booking import payments
+        from salamin.marketplace.booking import webhooks
 
         self.browser.v1.payment_intents.confirm(
             result.paymentIntentId, params={"payment_method": "pm_card_visa"}
@@ -192,7 +192,7 @@ class Bench:
         for raw, sig in self.sink.take():
             t0 = time.perf_counter()
             event = self.gateway.parse_webhook(raw, sig)
-            payments.handle_event(
+            webhooks.handle_event(
                 self.db, event=event, clock=self.clock, payments=self.gateway, tasks=self.tasks
             )
             elapsed += time.perf_counter() - t0

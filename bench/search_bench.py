@@ -293,11 +293,12 @@ def seed(db: Any, count: int, *, now: datetime) -> float:
 def run_ours(db: Any, request: dict[str, Any], now: datetime) -> tuple[int, int, dict[str, int]]:
     from salamin.core.clock import FixedClock
     from salamin.marketplace.discovery import search
+    from salamin.marketplace.discovery.filters import ExpertSearchFilters
 
     page = search.search_experts(
         db,
         user_id=USER,
-        filters=search.ExpertSearchFilters.model_validate(request.get("filters", {})),
+        filters=ExpertSearchFilters.model_validate(request.get("filters", {})),
         search_term=request.get("searchTerm"),
         sort_by=request.get("sortBy", "relevance"),
         page_size=PAGE,

@@ -22,42 +22,22 @@ options.set_global_options(region="us-central1", max_instances=20)
 
 @https_fn.on_call()
 def submitExpertApplication(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(
-        req,
-        onboarding.SubmitExpertApplicationRequest,
-        onboarding.submit_expert_application,
-        name="submitExpertApplication",
-    )
+    return callable_.run(req, onboarding.submit_expert_application)
 
 
 @https_fn.on_call(memory=options.MemoryOption.MB_512)
 def uploadVerificationDocument(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(
-        req,
-        onboarding.UploadVerificationDocumentRequest,
-        onboarding.upload_verification_document,
-        name="uploadVerificationDocument",
-    )
+    return callable_.run(req, onboarding.upload_verification_document)
 
 
 @https_fn.on_call()
 def verifyExpertDocument(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(
-        req,
-        onboarding.VerifyExpertDocumentRequest,
-        onboarding.verify_expert_document,
-        name="verifyExpertDocument",
-    )
+    return callable_.run(req, onboarding.verify_expert_document)
 
 
 @https_fn.on_call()
 def listPendingApplications(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(
-        req,
-        onboarding.ListPendingApplicationsRequest,
-        onboarding.list_pending_applications,
-        name="listPendingApplications",
-    )
+    return callable_.run(req, onboarding.list_pending_applications)
 
 
 # --- Booking and payments (spec §1.3) -----------------------------------------------------------
@@ -67,47 +47,55 @@ STRIPE_WEBHOOK_SECRET = SecretParam("STRIPE_WEBHOOK_SECRET")
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def createBookingRequest(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "createBookingRequest", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(
+        req, booking_api.create_booking_request, stripe_key=STRIPE_SECRET_KEY.value
+    )
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def confirmPayment(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "confirmPayment", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(req, booking_api.confirm_payment, stripe_key=STRIPE_SECRET_KEY.value)
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def cancelSession(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "cancelSession", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(req, booking_api.cancel_session, stripe_key=STRIPE_SECRET_KEY.value)
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def rescheduleSession(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "rescheduleSession", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(req, booking_api.reschedule_session, stripe_key=STRIPE_SECRET_KEY.value)
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def markSessionCompleted(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "markSessionCompleted", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(
+        req, booking_api.mark_session_completed, stripe_key=STRIPE_SECRET_KEY.value
+    )
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def reportNoShow(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "reportNoShow", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(req, booking_api.report_no_show, stripe_key=STRIPE_SECRET_KEY.value)
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def submitSessionFeedback(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "submitSessionFeedback", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(
+        req, booking_api.submit_session_feedback, stripe_key=STRIPE_SECRET_KEY.value
+    )
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def createPayoutAccount(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "createPayoutAccount", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(req, booking_api.create_payout_account, stripe_key=STRIPE_SECRET_KEY.value)
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def createPayoutOnboardingLink(req: https_fn.CallableRequest[Any]) -> Any:
-    return booking_api.call(req, "createPayoutOnboardingLink", stripe_key=STRIPE_SECRET_KEY.value)
+    return callable_.run(
+        req, booking_api.create_payout_onboarding_link, stripe_key=STRIPE_SECRET_KEY.value
+    )
 
 
 @https_fn.on_request(secrets=[STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET])
@@ -136,22 +124,12 @@ GEMINI_API_KEY = SecretParam("GEMINI_API_KEY")
 
 @https_fn.on_call()
 def analyzeVideoSession(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(
-        req,
-        analysis.AnalyzeVideoSessionRequest,
-        analysis.analyze_video_session,
-        name="analyzeVideoSession",
-    )
+    return callable_.run(req, analysis.analyze_video_session)
 
 
 @https_fn.on_call()
 def createRecordingUpload(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(
-        req,
-        uploads.CreateRecordingUploadRequest,
-        uploads.create_recording_upload,
-        name="createRecordingUpload",
-    )
+    return callable_.run(req, uploads.create_recording_upload)
 
 
 @tasks_fn.on_task_dispatched(
@@ -164,7 +142,7 @@ def createRecordingUpload(req: https_fn.CallableRequest[Any]) -> Any:
     secrets=[GEMINI_API_KEY],
 )
 def runAdvancedAnalysis(req: tasks_fn.CallableRequest[Any]) -> None:
-    analysis.run_advanced_analysis(req.data)
+    analysis.run_advanced_analysis(req.data, gemini_api_key=GEMINI_API_KEY.value)
 
 
 # --- Discovery (spec §1.2) ------------------------------------------------------------------
@@ -172,19 +150,12 @@ def runAdvancedAnalysis(req: tasks_fn.CallableRequest[Any]) -> None:
 
 @https_fn.on_call()
 def searchExperts(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(
-        req, discovery.SearchExpertsRequest, discovery.search_experts, name="searchExperts"
-    )
+    return callable_.run(req, discovery.search_experts)
 
 
 @https_fn.on_call()
 def getAvailableSlots(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(
-        req,
-        discovery.GetAvailableSlotsRequest,
-        discovery.get_available_slots,
-        name="getAvailableSlots",
-    )
+    return callable_.run(req, discovery.get_available_slots)
 
 
 @firestore_fn.on_document_written(document="experts/{expertId}")
@@ -205,10 +176,7 @@ def refreshExpertSearchActivity(event: scheduler_fn.ScheduledEvent) -> None:
 @https_fn.on_call(secrets=[GEMINI_API_KEY])
 def generatePersonalizedBenchmark(req: https_fn.CallableRequest[Any]) -> Any:
     return callable_.run(
-        req,
-        benchmarks_api.GeneratePersonalizedBenchmarkRequest,
-        benchmarks_api.generate_personalized_benchmark,
-        name="generatePersonalizedBenchmark",
+        req, benchmarks_api.generate_personalized_benchmark, gemini_api_key=GEMINI_API_KEY.value
     )
 
 

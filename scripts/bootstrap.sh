@@ -4,7 +4,7 @@
 #   - functions/venv (Python 3.11, the CLI's expected location) with requirements-dev.txt
 #   - firebase-tools (npm) under ~/.cache/salamin, pinned
 #   - clients/web/node_modules (npm ci from its package-lock.json)
-#   - Debian espeak-ng, sox, ffmpeg (test media only) when running as root
+#   - Debian espeak-ng, sox, ffmpeg, festival, flite + voices (test media only) when running as root
 # Fails with one line naming what is missing when it cannot be installed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,9 +57,14 @@ if [ "$(cat "$web_stamp" 2>/dev/null)" != "$web_want" ]; then
   echo "$web_want" > "$web_stamp"
 fi
 
-# Test media tools (espeak-ng, sox, ffmpeg): Debian packages, needed by the analysis tests only.
+# Test media tools (espeak-ng, sox, ffmpeg; festival and flite with their US English voices for
+# the wide accuracy bench): Debian packages, needed by the analysis tests and bench only.
 missing=""
-for t in espeak-ng sox ffmpeg; do command -v "$t" >/dev/null || missing="$missing $t"; done
+for t in espeak-ng sox ffmpeg festival flite; do command -v "$t" >/dev/null || missing="$missing $t"; done
+for v in kal_diphone:festvox-kallpc16k ked_diphone:festvox-kdlpc16k cmu_us_slt_arctic_hts:festvox-us-slt-hts; do
+  [ -d "/usr/share/festival/voices/english/${v%%:*}" ] || [ -d "/usr/share/festival/voices/us/${v%%:*}" ] \
+    || missing="$missing ${v#*:}"
+done
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages:$missing"

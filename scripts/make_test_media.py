@@ -1,19 +1,22 @@
 """Synthetic interview media with exact ground truth, for tests and the accuracy bench.
 
-Speech: espeak-ng speaks each scripted phrase; sox resamples it to 16 kHz mono; we trim each
-clip's own leading/trailing silence and join clips with exactly the scripted silences, so the
-ground-truth pauses are known to the sample. Fillers are marked in the script as {um},
-{you know}, ... and recorded with the time span of the phrase that holds them. Optional white
-noise at a set SNR (seeded, reproducible).
+Speech: a Debian TTS engine (espeak-ng, festival or flite, several voices each, slow to fast
+rates) speaks each scripted phrase; sox resamples it to 16 kHz mono; we trim each clip's own
+leading/trailing silence and join clips with exactly the scripted silences, so the ground-truth
+pauses are known to the sample. Fillers are marked in the script as {um}, {you know}, ... and
+recorded with the time span of the phrase that holds them. Then one acoustic condition: clean,
+10 dB white / pink / babble noise (seeded, reproducible), reverberation (a synthetic 0.5 s RT60
+room) or telephone band (300-3400 Hz, 8 kHz mu-law). Truth always describes the dry speech.
 
 Video: frames built from scikit-image's `astronaut.png` (a face photo that ships inside the
-package) on a plain synthetic backdrop: segments with a centred face, an off-centre face, no
-face, or darkness, optionally with a moving "hand" blob for gesture motion; muxed with the
-speech by ffmpeg into an H.264/AAC mp4.
+package) on a plain synthetic backdrop: segments with a face (any size and place, rolled in
+plane or turned in yaw by a depth-map warp), no face, or darkness, optionally with a moving
+"hand" blob for gesture motion; muxed with the speech by ffmpeg into an H.264/AAC mp4.
 
-Test-media only: needs Debian's espeak-ng, sox and ffmpeg (the pipeline itself needs none).
+Test-media only: needs Debian's espeak-ng, festival (+ festvox voices), flite, sox and ffmpeg
+(the pipeline itself needs none).
 
-    functions/venv/bin/python scripts/make_test_media.py --out /tmp/media [--case NAME]
+    functions/venv/bin/python scripts/make_test_media.py --out /tmp/media [--case NAME] [--wide]
 """
 
 from __future__ import annotations
@@ -33,19 +36,46 @@ from typing import Any, Literal
 
 import numpy as np
 
-GENERATOR_VERSION = "3"
+if str(Path(__file__).resolve().parents[1]) not in sys.path:  # run as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scripts.test_media_scripts import (
+    CONFLICT_STORY,
+    FAST_NO_FILLERS,
+    FILLER_HEAVY,
+    LEXICAL_NOT_FILLERS,
+    TEAM_STORY,
+    W_CONFLICT,
+    W_FAILURE,
+    W_GROWTH,
+    W_PROJECT,
+    WHY_US,
+    WIDE_SCRIPTS,
+    Script,
+)
+
+__all__ = ["CASES", "WIDE", "Built", "Case", "Script", "VideoSegment", "build", "wide_cases"]
+
+GENERATOR_VERSION = "6"
 SR = 16_000
 LEAD_IN_S = 0.6
 TAIL_S = 0.8
 MAX_INTERNAL_GAP_S = 0.45
-"""espeak's own comma/period pauses stay under this, so every pause >= 0.5 s is scripted."""
+"""The engines' own comma/period pauses stay under this, so every pause >= 0.5 s is scripted."""
 SENTENCE_END = tuple(".?!;:")
 VOCAL = {"um", "uh", "er"}
 
-Script = list[str | float]
-"""Phrases (with {filler} marks) and pauses in seconds, in order."""
-
 VideoKind = Literal["face", "offcentre", "noface", "dark"]
+Engine = Literal["espeak-ng", "festival", "flite"]
+Condition = Literal["clean", "white10", "pink10", "babble10", "reverb", "telephone"]
+CONDITIONS: tuple[Condition, ...] = (
+    "clean",
+    "white10",
+    "pink10",
+    "babble10",
+    "reverb",
+    "telephone",
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +83,15 @@ class VideoSegment:
     seconds: float
     kind: VideoKind
     gesture: bool = False
+    face_px: int = 0
+    """Face box side in pixels (0: the default, about 110 px)."""
+    cx: float | None = None
+    cy: float | None = None
+    """Face centre in frame pixels (None: centred; "offcentre" puts it at x = 90)."""
+    roll: float = 0.0
+    """In-plane rotation, degrees (the whole view tilts about the face centre)."""
+    yaw: float = 0.0
+    """Head turn, degrees (a depth-map warp of the photo: the nose moves off the eye midline)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +103,9 @@ class Case:
     snr_db: float | None = None
     video: tuple[VideoSegment, ...] | None = None
     fps: int = 15
+    engine: Engine = "espeak-ng"
+    condition: Condition = "clean"
+    split: Literal["tune", "heldout"] = "tune"
 
     def key(self) -> str:
         blob = json.dumps([GENERATOR_VERSION, asdict(self)], sort_keys=True, default=str)
@@ -72,99 +114,6 @@ class Case:
 
 # ---- scripts --------------------------------------------------------------------------------
 
-TEAM_STORY: Script = [
-    "So, {um}, in my last role I led a small team of four engineers.",
-    1.0,
-    "We had to migrate the billing system, {uh}, without any downtime.",
-    0.8,
-    "{Like}, the old code was, {you know}, really fragile.",
-    1.4,
-    "I like working with old code, but this was {sort of} a mess.",
-    0.9,
-    "{I mean}, nobody had touched it in years.",
-    3.5,
-    "What I mean is that we had no tests at all.",
-    0.9,
-    "So we wrote a kind of safety net first, {um}, with contract tests, and then we",
-    0.7,
-    "{er}, moved the traffic over one customer at a time.",
-    1.2,
-    "It took three months, and it was {kind of} stressful, but we shipped it.",
-]
-
-CONFLICT_STORY: Script = [
-    "{Uh}, the hardest conflict I had was with a product manager.",
-    1.1,
-    "She wanted the feature in two weeks, and I thought it needed six.",
-    0.6,
-    "So I, {um}, wrote down every risk I could see.",
-    2.4,
-    "Then we sat together and, {you know}, cut the scope in half.",
-    0.9,
-    "Do you know what happened next?",
-    1.0,
-    "We shipped the smaller version on time, and users loved it.",
-    1.6,
-    "{Like}, honestly, it was the best outcome for everyone.",
-    0.8,
-    "I learned that data beats opinions, {I mean}, almost every time.",
-]
-
-WHY_US: Script = [
-    "I want to join your company because the mission matters to me.",
-    0.9,
-    "I have spent five years building tools for small businesses.",
-    1.3,
-    "{Um}, I think the next step for me is a larger product,",
-    0.6,
-    "{uh}, with real scale, and a team that cares about quality.",
-    1.0,
-    "Your engineering blog was, {sort of}, the reason I applied.",
-    4.0,
-    "I would like to grow into a technical lead role here.",
-]
-
-FAST_NO_FILLERS: Script = [
-    "Thank you for the question.",
-    0.7,
-    "My biggest strength is that I explain complex systems in simple words.",
-    1.0,
-    "In my current job I run the onboarding sessions for every new engineer.",
-    0.8,
-    "People often tell me that the diagrams I draw are the first ones they understand.",
-    1.5,
-    "That matters because a team that shares a mental model ships faster.",
-    0.9,
-    "It also means fewer late night incidents and calmer releases.",
-]
-
-FILLER_HEAVY: Script = [
-    "{Um}, so, {uh}, my weakness is, {like}, public speaking.",
-    0.9,
-    "{You know}, when I present, I {kind of} rush.",
-    1.2,
-    "{Er}, I have been, {um}, practising with a coach.",
-    0.7,
-    "{I mean}, it is getting better, {sort of}.",
-    2.6,
-    "{Uh}, last month I gave a talk to, {like}, eighty people.",
-    1.0,
-    "And, {um}, it went well, {you know}?",
-]
-
-LEXICAL_NOT_FILLERS: Script = [
-    "I like the way your team works.",
-    0.8,
-    "It looks like a great fit for my skills.",
-    0.9,
-    "What kind of projects would I lead in the first year?",
-    1.1,
-    "Do you know when the platform team was started?",
-    0.7,
-    "That is what I mean by ownership of the product.",
-    1.3,
-    "I would like to learn more about the sort of problems you solve.",
-]
 
 _VIDEO_MIX = (
     VideoSegment(8, "face"),
@@ -188,6 +137,69 @@ CASES: dict[str, Case] = {
              fps=30),
     )
 }  # fmt: skip
+
+
+# The wide matrix: 3 engines x 3 voices (one voice per engine held out: thresholds are never
+# tuned on it), each voice at its own rate (slow, medium, fast), under every condition.
+ENGINE_VOICES: dict[Engine, tuple[tuple[str, int, str], ...]] = {
+    "espeak-ng": (("en-us", 125, "project"), ("en-gb-x-rp", 150, "failure"),
+                  ("en-us+f3", 185, "leadership")),
+    "festival": (("kal_diphone", 185, "growth"), ("ked_diphone", 125, "conflict"),
+                 ("cmu_us_slt_arctic_hts", 150, "project")),
+    "flite": (("kal16", 150, "failure"), ("awb", 185, "leadership"), ("slt", 125, "conflict")),
+}  # fmt: skip
+HELDOUT_VOICES = frozenset({"en-gb-x-rp", "ked_diphone", "slt"})
+QUICK_VOICES = frozenset({"en-us", "kal_diphone", "kal16"})
+
+
+def wide_cases(*, quick: bool = False) -> list[Case]:
+    """The engine x voice x condition matrix (quick: one tuning voice per engine, 3 conditions)."""
+    out = []
+    for engine, voices in ENGINE_VOICES.items():
+        for voice, wpm, script in voices:
+            if quick and voice not in QUICK_VOICES:
+                continue
+            for cond in ("clean", "babble10", "telephone") if quick else CONDITIONS:
+                tag = re.sub(r"[^a-z0-9]+", "", voice.lower())[:8]
+                out.append(
+                    Case(f"w-{engine[:6]}-{tag}-{wpm}-{cond}", WIDE_SCRIPTS[script], voice=voice,
+                         wpm=wpm, engine=engine, condition=cond,
+                         split="heldout" if voice in HELDOUT_VOICES else "tune")
+                )  # fmt: skip
+    return out
+
+
+# Wide video: small (40-45 px) and off-centre faces, face-absent and dark spans, rolled and
+# turned heads. Truth per second says face / dark / facing (|yaw| <= 20 facing, >= 40 not).
+WIDE_VIDEO_A = (
+    VideoSegment(6, "face"),
+    VideoSegment(5, "face", face_px=40),
+    VideoSegment(5, "face", face_px=44, cx=560, cy=110),
+    VideoSegment(4, "noface"),
+    VideoSegment(5, "face", roll=15),
+    VideoSegment(4, "dark"),
+    VideoSegment(5, "face", yaw=20),
+    VideoSegment(5, "face", yaw=45),
+    VideoSegment(5, "face", face_px=60, cx=120, cy=330, gesture=True),
+    VideoSegment(100, "face", roll=-20, face_px=80),
+)
+WIDE_VIDEO_B = (
+    VideoSegment(5, "face", face_px=42, cx=100, cy=380),
+    VideoSegment(5, "face", yaw=-45, face_px=90),
+    VideoSegment(4, "dark"),
+    VideoSegment(5, "face", yaw=-15, cx=450),
+    VideoSegment(5, "noface", gesture=True),
+    VideoSegment(5, "face", face_px=48, cx=580, cy=420),
+    VideoSegment(5, "face", yaw=35),
+    VideoSegment(100, "face", face_px=70, cx=200, cy=150),
+)
+WIDE_VIDEO_CASES = (
+    Case("v-espeak-mix-a", [*W_PROJECT, 1.0, *W_FAILURE], voice="en-us", wpm=150,
+         video=WIDE_VIDEO_A, fps=15),
+    Case("v-flite-mix-b", [*W_GROWTH, 1.0, *W_CONFLICT], voice="awb", wpm=150, engine="flite", condition="pink10",
+         video=WIDE_VIDEO_B, fps=15, split="heldout"),
+)  # fmt: skip
+WIDE: dict[str, Case] = {c.name: c for c in (*wide_cases(), *WIDE_VIDEO_CASES)}
 
 
 # ---- audio ----------------------------------------------------------------------------------
@@ -217,20 +229,46 @@ def write_wav(path: Path, x: np.ndarray) -> None:
         w.writeframes(pcm.tobytes())
 
 
-def speak(text: str, *, voice: str, wpm: int, tmp: Path) -> np.ndarray:
-    """espeak-ng -> sox (16 kHz mono 16-bit) -> trimmed float array."""
+def synthesise(text: str, *, engine: Engine, voice: str, wpm: int, out: Path) -> None:
+    """One phrase to a WAV. Rate: espeak-ng takes words per minute; festival and flite take a
+    duration stretch, set to 175 / wpm (their default pace is about 190-230 WPM)."""
+    stretch = f"{175 / wpm:.3f}"
+    if engine == "espeak-ng":
+        cmd = [need("espeak-ng"), "-v", voice, "-s", str(wpm), "-w", str(out), text]
+    elif engine == "festival":
+        txt = out.with_suffix(".txt")
+        txt.write_text(text)
+        cmd = [need("text2wave"), "-eval", f"(voice_{voice})", "-eval",
+               f"(Parameter.set 'Duration_Stretch {stretch})", str(txt), "-o", str(out)]  # fmt: skip
+    else:
+        cmd = [need("flite"), "-voice", voice, "--setf", f"duration_stretch={stretch}", "-t",
+               text, "-o", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def speak(
+    text: str, *, voice: str, wpm: int, tmp: Path, engine: Engine = "espeak-ng"
+) -> np.ndarray:
+    """TTS -> sox (16 kHz mono 16-bit) -> trimmed float array."""
     raw, conv = tmp / "raw.wav", tmp / "conv.wav"
-    subprocess.run([need("espeak-ng"), "-v", voice, "-s", str(wpm), "-w", str(raw), text],
-                   check=True, capture_output=True)  # fmt: skip
+    synthesise(text, engine=engine, voice=voice, wpm=wpm, out=raw)
     subprocess.run([need("sox"), str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(conv)],
                    check=True, capture_output=True)  # fmt: skip
-    x = read_wav(conv)
-    loud = np.flatnonzero(np.abs(x) > 1e-3)
-    x = x[loud[0] : loud[-1] + 1]
+    x = trim(read_wav(conv))
     gap = longest_gap(x)
     if gap > MAX_INTERNAL_GAP_S:
-        raise ValueError(f"espeak left a {gap:.2f} s internal pause in {text!r}")
+        raise ValueError(f"{engine} left a {gap:.2f} s internal pause in {text!r}")
     return x
+
+
+def trim(x: np.ndarray, *, frame_s: float = 0.01, below_peak_db: float = 40.0) -> np.ndarray:
+    """Cut leading/trailing non-speech: 10 ms frames quieter than the loudest frame by 40 dB.
+    (festival pads its output with -65 to -75 dBFS noise, so a sample threshold will not do.)"""
+    n = int(frame_s * SR)
+    frames = x[: x.size - x.size % n].reshape(-1, n)
+    db = 20 * np.log10(np.sqrt((frames**2).mean(axis=1)) + 1e-12)
+    loud = np.flatnonzero(db > max(db.max() - below_peak_db, -55.0))
+    return x[loud[0] * n : (loud[-1] + 1) * n]
 
 
 def longest_gap(x: np.ndarray, *, frame_s: float = 0.01) -> float:
@@ -273,7 +311,7 @@ def build_audio(case: Case, tmp: Path) -> tuple[np.ndarray, dict[str, Any]]:
             t += round(d * SR) / SR
             continue
         spoken = re.sub(r"[{}]", "", item)
-        clip = speak(spoken, voice=case.voice, wpm=case.wpm, tmp=tmp)
+        clip = speak(spoken, voice=case.voice, wpm=case.wpm, tmp=tmp, engine=case.engine)
         dur = clip.size / SR
         phrases.append({"start": round(t, 4), "end": round(t + dur, 4), "text": spoken})
         for m in re.finditer(r"\{([^}]*)\}", item):
@@ -286,12 +324,13 @@ def build_audio(case: Case, tmp: Path) -> tuple[np.ndarray, dict[str, Any]]:
         last_text = spoken
     parts.append(np.zeros(int(TAIL_S * SR)))
     x = np.concatenate(parts) * 0.6
+    speech = np.concatenate([x[int(p["start"] * SR) : int(p["end"] * SR)] for p in phrases])
+    p_speech = float(np.mean(speech**2))
     if case.snr_db is not None:
-        speech = np.concatenate([x[int(p["start"] * SR) : int(p["end"] * SR)] for p in phrases])
-        p_speech = float(np.mean(speech**2))
         rng = np.random.default_rng(7)
         noise = rng.standard_normal(x.size) * np.sqrt(p_speech / 10 ** (case.snr_db / 10))
         x = x + noise
+    x = apply_condition(x, case.condition, p_speech=p_speech, tmp=tmp)
     speaking = sum(p["end"] - p["start"] for p in phrases) + sum(
         p["duration"] for p in pauses if p["duration"] < 0.5
     )
@@ -303,9 +342,99 @@ def build_audio(case: Case, tmp: Path) -> tuple[np.ndarray, dict[str, Any]]:
         "countedWords": counted,
         "speakingTime": round(speaking, 4),
         "wpm": round(counted / speaking * 60, 3),
-        "snrDb": case.snr_db,
+        "snrDb": case.snr_db if case.condition == "clean" else CONDITION_SNR.get(case.condition),
+        "condition": case.condition,
     }
     return x, truth
+
+
+# ---- acoustic conditions --------------------------------------------------------------------
+
+CONDITION_SNR: dict[str, float] = {"white10": 10.0, "pink10": 10.0, "babble10": 10.0}
+BABBLE_TALKERS = (("en-us", 160), ("en-gb", 140), ("en-us+f3", 175), ("en-gb-x-rp", 150),
+                  ("en-us+m3", 135), ("en-gb-scotland", 165))  # fmt: skip
+
+
+def _scaled(noise: np.ndarray, *, p_speech: float, snr_db: float) -> np.ndarray:
+    return noise * np.sqrt(p_speech / 10 ** (snr_db / 10) / float(np.mean(noise**2)))
+
+
+def pink_noise(n: int, *, seed: int) -> np.ndarray:
+    """1/f power noise by shaping white noise's spectrum."""
+    spec = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / SR)
+    spec /= np.sqrt(np.maximum(f, 20.0))
+    return np.fft.irfft(spec, n)
+
+
+def babble(n: int, *, tmp: Path, seed: int) -> np.ndarray:
+    """Six espeak-ng talkers reading other scripts at once, each starting at a random offset."""
+    rng = np.random.default_rng(seed)
+    texts = [
+        " ".join(
+            p
+            for s in (*WIDE_SCRIPTS.values(), TEAM_STORY, CONFLICT_STORY, WHY_US)
+            for p in s
+            if isinstance(p, str)
+        )
+        .replace("{", "")
+        .replace("}", "")
+    ]
+    mix = np.zeros(n)
+    for k, (voice, wpm) in enumerate(BABBLE_TALKERS):
+        talker = speak_long(texts[0], voice=voice, wpm=wpm, tmp=tmp, tag=f"b{k}")
+        talker = np.tile(talker, int(np.ceil((n + SR * 30) / talker.size)))
+        off = int(rng.integers(0, talker.size - n))
+        seg = talker[off : off + n]
+        mix += seg / (np.sqrt(np.mean(seg**2)) + 1e-9)
+    return mix
+
+
+def speak_long(text: str, *, voice: str, wpm: int, tmp: Path, tag: str) -> np.ndarray:
+    """A whole text, untrimmed (the babble bed: its own pauses are fine there)."""
+    raw, conv = tmp / f"{tag}.wav", tmp / f"{tag}c.wav"
+    synthesise(text, engine="espeak-ng", voice=voice, wpm=wpm, out=raw)
+    subprocess.run([need("sox"), str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(conv)],
+                   check=True, capture_output=True)  # fmt: skip
+    return read_wav(conv)
+
+
+def room_impulse(*, rt60: float = 0.5, seed: int = 5) -> np.ndarray:
+    """Direct path plus exponentially decaying noise (60 dB down after `rt60` s)."""
+    rng = np.random.default_rng(seed)
+    n = int(rt60 * SR)
+    t = np.arange(n) / SR
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60) * 0.35
+    tail[: int(0.005 * SR)] = 0.0
+    tail[0] = 1.0
+    return tail
+
+
+def apply_condition(x: np.ndarray, cond: Condition, *, p_speech: float, tmp: Path) -> np.ndarray:
+    """The clean mix under one acoustic condition (seeded, so a case is reproducible)."""
+    if cond == "clean":
+        return x
+    if cond == "white10":
+        noise = np.random.default_rng(17).standard_normal(x.size)
+        return x + _scaled(noise, p_speech=p_speech, snr_db=10)
+    if cond == "pink10":
+        return x + _scaled(pink_noise(x.size, seed=19), p_speech=p_speech, snr_db=10)
+    if cond == "babble10":
+        return x + _scaled(babble(x.size, tmp=tmp, seed=23), p_speech=p_speech, snr_db=10)
+    if cond == "reverb":
+        h = room_impulse()
+        n = x.size + h.size - 1
+        wet = np.fft.irfft(np.fft.rfft(x, n) * np.fft.rfft(h, n), n)[: x.size]
+        return wet * np.sqrt(np.mean(x**2) / np.mean(wet**2))
+    # telephone: 300-3400 Hz band, 8 kHz mu-law, back to 16 kHz
+    src, narrow, back = tmp / "tel_in.wav", tmp / "tel_8k.wav", tmp / "tel_out.wav"
+    write_wav(src, x)
+    subprocess.run([need("sox"), str(src), "-r", "8000", "-e", "u-law", str(narrow), "sinc",
+                    "300-3400"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run([need("sox"), str(narrow), "-r", str(SR), "-e", "signed", "-b", "16",
+                    str(back)], check=True, capture_output=True)  # fmt: skip
+    y = read_wav(back)
+    return np.pad(y, (0, max(0, x.size - y.size)))[: x.size]
 
 
 # ---- video ----------------------------------------------------------------------------------
@@ -324,16 +453,53 @@ def _backdrop() -> np.ndarray:
     return bg
 
 
-def _portrait() -> tuple[np.ndarray, tuple[float, float]]:
+_FACE_BOX = (77, 66, 95, 95)
+"""The astronaut's face box inside the head-and-shoulders crop (Haar, full resolution)."""
+_NOSE = (125.0, 128.0)
+_EYES_Y = 102.0
+
+
+def _yawed(crop: np.ndarray, yaw: float) -> np.ndarray:
+    """Turn the head by `yaw` degrees: a head ellipsoid plus a nose bump as a depth map,
+    rotated about the vertical axis and projected orthographically (inverse-mapped by
+    fixed-point iteration). Outside the head nothing moves. A proxy for a real turn: the nose
+    leaves the eye midline (by about 0.2 tan(yaw) eye distances) and the face narrows."""
+    import cv2
+
+    if yaw == 0:
+        return crop
+    h, w = crop.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy, a, b = 125.0, 115.0, 62.0, 82.0
+    th = np.radians(yaw)
+
+    def depth_and_mask(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r2 = ((x - cx) / a) ** 2 + ((yy - cy) / b) ** 2
+        z = a * 0.6 * np.sqrt(np.clip(1 - r2, 0, None))
+        z += 6.0 * np.exp(-((x - _NOSE[0]) ** 2 / 162 + (yy - _NOSE[1] + 6) ** 2 / 392))
+        return z, np.clip(1.6 * (1 - r2), 0, 1)
+
+    src = xx.copy()
+    for _ in range(6):
+        z, m = depth_and_mask(src)
+        # forward model: x' = x + z sin(th) - (1 - cos th)(x - cx) m
+        src = xx - z * np.sin(th) + (1 - np.cos(th)) * (src - cx) * m
+    return cv2.remap(
+        crop, src.astype(np.float32), yy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _portrait(*, face_px: int = 0, yaw: float = 0.0) -> tuple[np.ndarray, tuple[float, float]]:
     """Astronaut head-and-shoulders crop (BGR, float) and the face centre within it."""
     import cv2
     from skimage import data
 
     img = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    crop = img[0:420, 100:380].astype(np.float64)  # face box at (77, 66, 95, 95) in crop
-    scale = 1.15
-    crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return crop, ((77 + 47.5) * scale, (66 + 47.5) * scale)
+    crop = _yawed(img[0:420, 100:380].astype(np.float32), yaw).astype(np.float64)
+    scale = (face_px or 109) / _FACE_BOX[2]
+    crop = np.asarray(cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    x, y, w, h = _FACE_BOX
+    return crop, ((x + w / 2) * scale, (y + h / 2) * scale)
 
 
 def _paste(frame: np.ndarray, img: np.ndarray, *, x: int, y: int) -> None:
@@ -343,13 +509,25 @@ def _paste(frame: np.ndarray, img: np.ndarray, *, x: int, y: int) -> None:
         frame[y0:y1, x0:x1] = img[y0 - y : y1 - y, x0 - x : x1 - x]
 
 
+def _centre(seg: VideoSegment) -> tuple[float, float]:
+    if seg.cx is not None or seg.cy is not None:
+        return seg.cx if seg.cx is not None else W / 2, seg.cy if seg.cy is not None else 200.0
+    return (90.0 if seg.kind == "offcentre" else W / 2), 200.0
+
+
+def facing_truth(seg: VideoSegment) -> bool | None:
+    """Facing the camera: |yaw| <= 20 degrees yes, >= 40 no, between: not scored."""
+    if abs(seg.yaw) <= 20:
+        return True
+    return False if abs(seg.yaw) >= 40 else None
+
+
 def build_video(case: Case, *, duration: float, audio: Path, out: Path) -> dict[str, Any]:
     import cv2
 
     assert case.video is not None
     fps = case.fps
     bg = _backdrop()
-    portrait, (fcx, fcy) = _portrait()
     rng = np.random.default_rng(11)
     n = int(np.ceil(duration * fps))
     bounds, t = [], 0.0
@@ -358,6 +536,7 @@ def build_video(case: Case, *, duration: float, audio: Path, out: Path) -> dict[
         t += seg.seconds
         if t >= duration:
             break
+    portraits = {seg: _portrait(face_px=seg.face_px, yaw=seg.yaw) for _, _, seg in bounds}
     proc = subprocess.Popen(
         [need("ffmpeg"), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
          "-s", f"{W}x{H}", "-r", str(fps), "-i", "-", "-i", str(audio), "-c:v", "libx264",
@@ -370,15 +549,18 @@ def build_video(case: Case, *, duration: float, audio: Path, out: Path) -> dict[
         ts = i / fps
         seg = next((s for a, b, s in bounds if a <= ts < b), bounds[-1][2])
         frame = bg.copy()
+        cx, cy = _centre(seg)
         if seg.kind in ("face", "offcentre", "dark"):
-            cx = W / 2 if seg.kind != "offcentre" else 90.0
-            cy = 200.0
+            portrait, (fcx, fcy) = portraits[seg]
             jx, jy = 3 * np.sin(2 * np.pi * 0.3 * ts), 2 * np.sin(2 * np.pi * 0.2 * ts)
             _paste(frame, portrait, x=int(cx - fcx + jx), y=int(cy - fcy + jy))
         if seg.gesture:
             hx = int(520 + 60 * np.sin(2 * np.pi * 1.2 * ts))
             hy = int(400 + 40 * np.cos(2 * np.pi * 1.2 * ts))
             cv2.ellipse(frame, (hx, hy), (38, 26), 30, 0, 360, (120, 160, 215), -1)
+        if seg.roll:
+            rot = cv2.getRotationMatrix2D((cx, cy), seg.roll, 1.0)
+            frame = cv2.warpAffine(frame, rot, (W, H), borderMode=cv2.BORDER_REFLECT)
         if seg.kind == "dark":
             frame *= 0.1
         frame += rng.normal(0, 2.0, frame.shape)
@@ -391,10 +573,15 @@ def build_video(case: Case, *, duration: float, audio: Path, out: Path) -> dict[
         mid = s + 0.5
         inside = [(a, b, seg) for a, b, seg in bounds if a <= mid < b]
         a, b, seg = inside[0] if inside else bounds[-1]
+        face = seg.kind in ("face", "offcentre")
         seconds.append({
             "second": s,
-            "face": seg.kind in ("face", "offcentre"),
-            "centred": seg.kind == "face",
+            "face": face,
+            "centred": face and seg.kind == "face" and _centre(seg) == (W / 2, 200.0),
+            "facing": facing_truth(seg) if face else None,
+            "facePx": (seg.face_px or 109) if face else None,
+            "roll": seg.roll,
+            "yaw": seg.yaw,
             "dark": seg.kind == "dark",
             "gesture": seg.gesture,
             "pure": a <= s and s + 1 <= b,  # the whole second lies inside one segment
@@ -425,7 +612,8 @@ def build(case: Case, out_dir: Path) -> Built:
         write_wav(wav, x)
         if case.video is not None:
             truth["video"] = build_video(case, duration=truth["duration"], audio=wav, out=mp4)
-    truth["case"] = {"name": case.name, "voice": case.voice, "wpm": case.wpm}
+    truth["case"] = {"name": case.name, "engine": case.engine, "voice": case.voice,
+                     "wpm": case.wpm, "condition": case.condition, "split": case.split}  # fmt: skip
     js.write_text(json.dumps(truth, indent=1))
     return Built(wav=wav, truth=truth, mp4=mp4 if case.video else None)
 
@@ -433,10 +621,15 @@ def build(case: Case, out_dir: Path) -> Built:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--case", choices=sorted(CASES), action="append")
+    ap.add_argument("--case", action="append", help="a case name (repeatable)")
+    ap.add_argument("--wide", action="store_true", help="the whole engine x condition matrix")
     args = ap.parse_args(argv)
-    for name in args.case or sorted(CASES):
-        built = build(CASES[name], args.out)
+    every = CASES | WIDE
+    unknown = sorted(set(args.case or ()) - set(every))
+    if unknown:
+        ap.error(f"unknown case(s): {', '.join(unknown)}")
+    for name in args.case or sorted(WIDE if args.wide else CASES):
+        built = build(every[name], args.out)
         print(f"{name}: {built.wav}" + (f" {built.mp4}" if built.mp4 else ""), file=sys.stderr)
     return 0
 

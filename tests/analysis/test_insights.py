@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from salamin.analysis.content import analyze_content
-from salamin.analysis.insights import (
-    AnalysisEvidence,
-    FillerEvent,
-    InsightsAnswer,
-    TimeSpan,
-    generate_insights,
-)
+from salamin.analysis.insight_rules import AnalysisEvidence, FillerEvent, TimeSpan
+from salamin.analysis.insights import InsightsAnswer, generate_insights
 from salamin.analysis.overall import with_category_scores
 from salamin.gateways.gemini import GeminiGateway
 from salamin.models.analysis import (

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from salamin.analysis import jobs, service
+from salamin.analysis import jobs, service, worker
+from salamin.analysis.request import request_analysis
 from salamin.analysis.service import AnalysisResult, Progress
 from salamin.core.caller import Caller
 from salamin.core.clock import FixedClock
@@ -24,6 +25,8 @@ from salamin.core.errors import InvalidArgument, NotFound, PermissionDenied, Una
 from tests.analysis.synthetic import measurement
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PIPELINE = worker.pipeline_analyse(None)
+"""The real pipeline without Gemini: bad media is rejected while decoding."""
 ALICE = Caller(uid="alice-uid", email="alice@example.com")
 BOB = Caller(uid="bob-uid", email="bob@example.com")
 
@@ -35,11 +38,23 @@ class Queue:
         self.tasks: list[tuple[str, dict[str, Any]]] = []
         self.fail = False
 
-    def enqueue(self, *, task_id: str, payload: dict[str, Any]) -> None:
+    def enqueue(
+        self,
+        *,
+        queue: str,
+        task_id: str,
+        payload: dict[str, Any],
+        schedule_time: datetime | None = None,
+        dispatch_deadline_s: int | None = None,
+    ) -> None:
+        assert (queue, dispatch_deadline_s) == (jobs.TASK_FUNCTION, jobs.WORKER_TIMEOUT_S)
         if self.fail:
             self.fail = False
             raise RuntimeError("tasks API down")
         self.tasks.append((task_id, payload))
+
+    def delete(self, *, queue: str, task_id: str) -> None:
+        raise AssertionError("analysis never deletes a task")
 
 
 class FakeAnalyse:
@@ -102,7 +117,7 @@ def upload(bucket: Any, path: str, data: bytes, content_type: str = "audio/wav")
 def request(db: Any, bucket: Any, queue: Queue, clock: FixedClock, **kw: Any) -> jobs.JobTicket:
     args: dict[str, Any] = {"caller": ALICE, "session_id": "sess-1", "clock": clock}
     args.update(kw)
-    return jobs.request_analysis(db, bucket, queue, **args)
+    return request_analysis(db, bucket, queue, **args)
 
 
 def doc(db: Any, session_id: str = "sess-1") -> dict[str, Any] | None:
@@ -251,7 +266,7 @@ def test_worker_completes_the_job_and_counts_it_once(db, bucket, queue, clock) -
     analyse = FakeAnalyse()
     clock.advance(timedelta(minutes=2))
 
-    assert jobs.run_job(db, bucket, payload=payload, clock=clock, analyse=analyse) == "complete"
+    assert worker.run_job(db, bucket, payload=payload, clock=clock, analyse=analyse) == "complete"
 
     [call] = analyse.calls
     assert call["video"] == b"video-bytes" and call["audio"] == wav_bytes()
@@ -277,7 +292,7 @@ def test_worker_completes_the_job_and_counts_it_once(db, bucket, queue, clock) -
 
     # a redelivered task (Cloud Tasks retries at least once) changes nothing
     clock.advance(timedelta(minutes=1))
-    assert jobs.run_job(db, bucket, payload=payload, clock=clock, analyse=analyse) == "skipped"
+    assert worker.run_job(db, bucket, payload=payload, clock=clock, analyse=analyse) == "skipped"
     assert len(analyse.calls) == 1
     assert stats(db)["totalAdvancedAnalyses"] == 1  # type: ignore[index]
 
@@ -287,7 +302,7 @@ def test_worker_completes_the_job_and_counts_it_once(db, bucket, queue, clock) -
     rerun = doc(db)
     assert rerun is not None and "metrics" not in rerun and rerun["status"] == "queued"
     assert (
-        jobs.run_job(db, bucket, payload=queue.tasks[-1][1], clock=clock, analyse=analyse)
+        worker.run_job(db, bucket, payload=queue.tasks[-1][1], clock=clock, analyse=analyse)
         == "complete"
     )
     assert stats(db)["totalAdvancedAnalyses"] == 2  # type: ignore[index]
@@ -296,7 +311,7 @@ def test_worker_completes_the_job_and_counts_it_once(db, bucket, queue, clock) -
 def test_a_complete_job_is_returned_as_it_is_without_force(db, bucket, queue, clock) -> None:  # type: ignore[no-untyped-def]
     upload(bucket, AUDIO, wav_bytes())
     request(db, bucket, queue, clock, audio_path=AUDIO)
-    jobs.run_job(db, bucket, payload=queue.tasks[0][1], clock=clock, analyse=FakeAnalyse())
+    worker.run_job(db, bucket, payload=queue.tasks[0][1], clock=clock, analyse=FakeAnalyse())
     ticket = request(db, bucket, queue, clock, audio_path=AUDIO)
     assert (ticket.status, ticket.started) == ("complete", False)
     assert len(queue.tasks) == 1
@@ -309,8 +324,8 @@ def test_a_task_for_an_older_attempt_is_ignored(db, bucket, queue, clock) -> Non
     request(db, bucket, queue, clock, audio_path=AUDIO)
     analyse = FakeAnalyse()
     stale = {"sessionId": "sess-1", "attempt": 1}
-    assert jobs.run_job(db, bucket, payload=stale, clock=clock, analyse=analyse) == "skipped"
-    assert jobs.run_job(db, bucket, payload={"bad": 1}, clock=clock, analyse=analyse) == "skipped"
+    assert worker.run_job(db, bucket, payload=stale, clock=clock, analyse=analyse) == "skipped"
+    assert worker.run_job(db, bucket, payload={"bad": 1}, clock=clock, analyse=analyse) == "skipped"
     assert analyse.calls == [] and doc(db)["status"] == "queued"  # type: ignore[index]
 
 
@@ -327,7 +342,7 @@ def test_bad_media_fails_the_job_with_its_reason_and_writes_no_result(  # type: 
 ) -> None:
     path = upload(bucket, f"recordings/{ALICE.uid}/{name}", data)
     request(db, bucket, queue, clock, audio_path=path)
-    outcome = jobs.run_job(db, bucket, payload=queue.tasks[0][1], clock=clock)
+    outcome = worker.run_job(db, bucket, payload=queue.tasks[0][1], clock=clock, analyse=PIPELINE)
     assert outcome == "failed"
     job = doc(db)
     assert job is not None and job["status"] == "failed"
@@ -343,7 +358,10 @@ def test_a_file_deleted_before_the_worker_runs_fails_the_job(db, bucket, queue, 
     upload(bucket, AUDIO, wav_bytes())
     request(db, bucket, queue, clock, audio_path=AUDIO)
     bucket.blob(AUDIO).delete()
-    assert jobs.run_job(db, bucket, payload=queue.tasks[0][1], clock=clock) == "failed"
+    assert (
+        worker.run_job(db, bucket, payload=queue.tasks[0][1], clock=clock, analyse=PIPELINE)
+        == "failed"
+    )
     assert doc(db)["error"]["reason"] == "media_not_found"  # type: ignore[index]
 
 
@@ -356,11 +374,11 @@ def test_unexpected_errors_are_retried_then_fail_without_internals(
     analyse = FakeAnalyse(error=RuntimeError("secret internals at /srv/x"))
     for _ in range(jobs.MAX_ATTEMPTS - 1):
         with pytest.raises(RuntimeError):
-            jobs.run_job(db, bucket, payload=payload, clock=clock, analyse=analyse)
+            worker.run_job(db, bucket, payload=payload, clock=clock, analyse=analyse)
         job = doc(db)
         assert job is not None and job["status"] == "processing"
         assert job["stage"] == "retrying after an internal error"
-    assert jobs.run_job(db, bucket, payload=payload, clock=clock, analyse=analyse) == "failed"
+    assert worker.run_job(db, bucket, payload=payload, clock=clock, analyse=analyse) == "failed"
     job = doc(db)
     assert job is not None and job["status"] == "failed" and job["runs"] == jobs.MAX_ATTEMPTS
     assert job["error"]["reason"] == "internal"
@@ -372,7 +390,7 @@ def test_progress_writes_are_throttled_and_never_go_back(db, clock) -> None:  # 
     ref = jobs.analysis_ref(db, "p-1")
     ref.set({"progress": 0.0, "stage": "queued"})
     now = [0.0]
-    writer = jobs.ProgressWriter(ref, clock=clock, min_interval_s=2.0, monotonic=lambda: now[0])
+    writer = worker.ProgressWriter(ref, clock=clock, min_interval_s=2.0, monotonic=lambda: now[0])
     writer(0.1, "decoding")
     writer(0.2, "transcribing")  # too soon
     now[0] = 2.5

@@ -15,17 +15,17 @@ from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import FixedClock
 from salamin.gateways.stripe_gateway import StripeGateway
-from salamin.gateways.tasks import RecordingTasks
-from salamin.marketplace.booking import booking, payments, payouts
+from salamin.marketplace.booking import booking, payments, payouts, webhooks
 from salamin.marketplace.onboarding.applications import (
     private_expert_document,
     public_expert_document,
 )
 from salamin.models.expert import ExpertProfile
-from salamin.models.session import BookingRequest, BookingResult, ExpertSession
+from salamin.models.session import BookingRequest, BookingResult, ExpertSession, PriceQuote
 from scripts.doubles.stripe_double import StripeDouble
 from scripts.doubles.webhook_sink import WebhookSink
 from tests.support.factories import application_data
+from tests.support.fakes import RecordingTasks
 
 SECRET_KEY = "sk_test_booking_tests"
 WEBHOOK_SECRET = "whsec_booking_tests"
@@ -89,7 +89,7 @@ class World:
         for raw, signature in self.sink.take():
             event = self.gateway.parse_webhook(raw, signature)
             outcomes.append(
-                payments.handle_event(
+                webhooks.handle_event(
                     self.db, event=event, clock=self.clock, payments=self.gateway, tasks=self.tasks
                 )
             )
@@ -192,3 +192,42 @@ def make_expert(
         double.onboard_account(status.stripeAccountId)
         payouts.ensure_payout_account(db, gateway, expert_id=expert_id)
     return ref.get().to_dict() or {}
+
+
+def session_model(**overrides: Any) -> ExpertSession:
+    """A confirmed, paid 60-minute session on DAY at 10:00 London, for pure decision tests."""
+    start = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
+    quote = PriceQuote(
+        currency="USD",
+        hourlyRate=12000,
+        duration=60,
+        baseAmount=12000,
+        discountKind="none",
+        discountPercentage=0,
+        discountAmount=0,
+        amount=12000,
+        platformFee=2400,
+        expertNet=9600,
+    )
+    fields: dict[str, Any] = {
+        "sessionId": "s-1",
+        "userId": USER.uid,
+        "expertId": EXPERT,
+        "sessionType": "mock_interview",
+        "scheduledDate": start,
+        "endDate": start + timedelta(minutes=60),
+        "blockedUntil": start + timedelta(minutes=75),
+        "duration": 60,
+        "timeZone": "Europe/London",
+        "localDate": DAY,
+        "localWeek": "2026-W45",
+        "localStartTime": "10:00",
+        "status": "confirmed",
+        "price": 12000,
+        "currency": "USD",
+        "priceBreakdown": quote,
+        "paymentStatus": "paid",
+        "createdAt": NOW,
+    }
+    fields.update(overrides)
+    return ExpertSession.model_validate(fields)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from salamin.core import collections as col
-from salamin.marketplace.calendar import availability as av
+from salamin.marketplace.calendar import intervals, local_time
 from salamin.marketplace.discovery import search_index
 from salamin.marketplace.onboarding.applications import public_expert_document
 from salamin.models.calendar import BusyInterval
@@ -171,12 +171,12 @@ def busy_doc(
         status=status,  # type: ignore[arg-type]
         expiresAt=expires_at,
         localDate=local.isoformat(),
-        localWeek=av.iso_week(local),
+        localWeek=local_time.iso_week(local),
     ).model_dump(mode="python")
 
 
 def put_busy(db: Any, expert_id: str, body: dict[str, Any]) -> None:
-    av.busy_collection(db, expert_id).document(body["sessionId"]).set(body)
+    intervals.busy_collection(db, expert_id).document(body["sessionId"]).set(body)
 
 
 ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Tokyo")

@@ -39,12 +39,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from salamin.analysis.content import ContentAnalysisResult, analyze_content
-from salamin.analysis.insights import (
-    AnalysisEvidence,
-    FillerEvent,
-    TimeSpan,
-    generate_insights,
-)
+from salamin.analysis.insight_rules import AnalysisEvidence, FillerEvent, TimeSpan
+from salamin.analysis.insights import generate_insights
 from salamin.analysis.media.models import (
     Absence,
     FaceSecond,

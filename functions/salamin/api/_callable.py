@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import traceback
+import typing
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -132,19 +134,39 @@ def _dump(result: Result) -> Any:
 _CODES = {c.value: c for c in https_fn.FunctionsErrorCode}
 
 
-def run(
-    req: https_fn.CallableRequest[Any],
-    model: type[M],
-    handler: Callable[[Caller, M], Result],
-    *,
-    name: str,
-    require_auth: bool = True,
-) -> Any:
-    """Run one callable: auth, parse, call, map errors. Used by every callable in main.py."""
+Handler = Callable[..., Result]
+"""`handler(caller, req, **deps)`: `req` is annotated with the callable's request model."""
+
+
+def callable_name(handler: Handler) -> str:
+    """The callable's public name: the handler's, in camelCase (`confirm_payment` ->
+    `confirmPayment`), which is also the name of its function in main.py."""
+    head, *rest = handler.__name__.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@functools.cache
+def request_model(handler: Handler) -> type[BaseModel]:
+    """The request model a handler declares, as the type of its `req` parameter."""
+    model = typing.get_type_hints(handler).get("req")
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{handler.__name__}: annotate `req` with its request model")
+    return model
+
+
+def run(req: https_fn.CallableRequest[Any], handler: Handler, **deps: Any) -> Any:
+    """Run one callable: auth, parse, call, map errors. Used by every callable in main.py.
+
+    A request model may define `from_call_data(data)` to parse the raw data itself (e.g. to
+    accept two shapes); otherwise `parse` validates it.
+    """
+    name = callable_name(handler)
+    model = request_model(handler)
     try:
-        caller = caller_from(req) if require_auth else Caller(uid="")
-        request = parse(model, req.data)
-        result = handler(caller, request)
+        caller = caller_from(req)
+        from_call_data = getattr(model, "from_call_data", None)
+        request = from_call_data(req.data) if from_call_data else parse(model, req.data)
+        result = handler(caller, request, **deps)
         log("callable.ok", function=name, uid=caller.uid or None)
         return _dump(result)
     except SalaminError as exc:

@@ -11,10 +11,12 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from salamin.analysis import jobs
+from salamin.analysis import jobs, request, worker
 from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
+from salamin.gateways.gemini import GeminiGateway
+from salamin.gateways.tasks import FirebaseTasks
 from salamin.models.base import SalaminModel
 
 MAX_ATTEMPTS = jobs.MAX_ATTEMPTS
@@ -40,10 +42,10 @@ class AnalyzeVideoSessionRequest(SalaminModel):
 
 
 def analyze_video_session(caller: Caller, req: AnalyzeVideoSessionRequest) -> dict[str, Any]:
-    ticket = jobs.request_analysis(
+    ticket = request.request_analysis(
         firebase.db(),
         firebase.bucket(),
-        jobs.FirebaseAnalysisQueue(),
+        FirebaseTasks(firebase.app()),
         caller=caller,
         session_id=req.sessionId,
         video_path=req.videoPath,
@@ -56,6 +58,12 @@ def analyze_video_session(caller: Caller, req: AnalyzeVideoSessionRequest) -> di
     return {"sessionId": ticket.sessionId, "status": ticket.status}
 
 
-def run_advanced_analysis(data: Any) -> None:
-    """One task delivery. Raising makes Cloud Tasks deliver it again (see jobs.run_job)."""
-    jobs.run_job(firebase.db(), firebase.bucket(), payload=data, clock=SystemClock())
+def run_advanced_analysis(data: Any, *, gemini_api_key: str | None) -> None:
+    """One task delivery. Raising makes Cloud Tasks deliver it again (see worker.run_job)."""
+    worker.run_job(
+        firebase.db(),
+        firebase.bucket(),
+        payload=data,
+        clock=SystemClock(),
+        analyse=worker.pipeline_analyse(GeminiGateway.configured(api_key=gemini_api_key)),
+    )

@@ -27,7 +27,7 @@ class GeneratePersonalizedBenchmarkRequest(SalaminModel):
 
 
 def generate_personalized_benchmark(
-    caller: Caller, req: GeneratePersonalizedBenchmarkRequest
+    caller: Caller, req: GeneratePersonalizedBenchmarkRequest, *, gemini_api_key: str | None
 ) -> PersonalizedBenchmark:
     return service.generate_personalized_benchmark(
         firebase.db(),
@@ -35,7 +35,7 @@ def generate_personalized_benchmark(
         user_id=req.userId,
         analysis_id=req.analysisId,
         user_metrics=req.userMetrics,
-        gemini=GeminiGateway.from_env(),
+        gemini=GeminiGateway.configured(api_key=gemini_api_key),
         clock=SystemClock(),
         save=req.save,
     )

@@ -1,20 +1,19 @@
 """Callables, the Stripe webhook, the hold-expiry task and the sweep of spec §1.3.
 
-main.py declares each function and passes the Stripe secrets' values in; everything here turns
-a request into one domain call with its gateways. Request fields follow the spec's parameter
+main.py declares each function and passes the Stripe secrets' values in; every handler here
+turns a request into one domain call with its gateways. Request fields follow the spec's parameter
 names (`createBookingRequest` takes the `BookingRequest` fields, bare or as `{request: ...}`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
 from firebase_functions import https_fn
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from salamin.api import _callable
 from salamin.core import firebase
@@ -23,18 +22,25 @@ from salamin.core.clock import Clock, SystemClock
 from salamin.core.log import log
 from salamin.gateways.stripe_gateway import StripeGateway, WebhookSignatureInvalid
 from salamin.gateways.tasks import FirebaseTasks
-from salamin.marketplace.booking import booking, feedback, holds, lifecycle, payments, payouts
+from salamin.marketplace.booking import (
+    booking,
+    feedback,
+    holds,
+    lifecycle,
+    payments,
+    payouts,
+    webhooks,
+)
 from salamin.models.base import HHMM, IsoDate, SalaminModel
 from salamin.models.session import (
-    SESSION_ID_PATTERN,
     BookingRequest,
     ExpertFeedback,
     ExpertSession,
     Party,
+    SessionId,
     UserFeedback,
 )
 
-SessionIdField = Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
 
 
@@ -65,39 +71,49 @@ def services(stripe_key: str, webhook_secret: str | None = None) -> Services:
 
 
 class CreateBookingRequestCall(SalaminModel):
+    """`{request: BookingRequest}`, or the BookingRequest fields sent bare."""
+
     request: BookingRequest
+
+    @classmethod
+    def from_call_data(cls, data: Any) -> CreateBookingRequestCall:
+        """Bare fields are validated as a BookingRequest, so error paths read `date`, not
+        `request.date`."""
+        if isinstance(data, dict) and "request" in data:
+            return _callable.parse(cls, data)
+        return cls(request=_callable.parse(BookingRequest, data))
 
 
 class ConfirmPaymentRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     paymentIntentId: Annotated[str, Field(pattern=r"^pi_[A-Za-z0-9_]+$", max_length=255)]
 
 
 class CancelSessionRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     cancelledBy: Party
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class RescheduleSessionRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     date: IsoDate
     startTime: HHMM
 
 
 class MarkSessionCompletedRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     sessionNotes: Annotated[str, Field(max_length=10000)] | None = None
 
 
 class ReportNoShowRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     absentParty: Party
     """`user` (reported by the expert) or `expert` (reported by the candidate)."""
 
 
 class SubmitSessionFeedbackRequest(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
     userFeedback: UserFeedback | None = None
     expertFeedback: ExpertFeedback | None = None
 
@@ -112,7 +128,7 @@ class CreatePayoutOnboardingLinkRequest(SalaminModel):
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
 
 
-# --- handlers ------------------------------------------------------------------------------------
+# --- handlers: `(caller, req, *, stripe_key)`, declared in main.py with `_callable.run` ---------
 
 
 def _session_view(session: ExpertSession) -> dict[str, Any]:
@@ -123,13 +139,17 @@ def _session_view(session: ExpertSession) -> dict[str, Any]:
     return body
 
 
-def create_booking_request(s: Services, caller: Caller, req: CreateBookingRequestCall) -> Any:
+def create_booking_request(
+    caller: Caller, req: CreateBookingRequestCall, *, stripe_key: str
+) -> Any:
+    s = services(stripe_key)
     return booking.create_booking_request(
         s.db, caller=caller, request=req.request, clock=s.clock, payments=s.payments, tasks=s.tasks
     )
 
 
-def confirm_payment(s: Services, caller: Caller, req: ConfirmPaymentRequest) -> Any:
+def confirm_payment(caller: Caller, req: ConfirmPaymentRequest, *, stripe_key: str) -> Any:
+    s = services(stripe_key)
     outcome = payments.confirm_payment_call(
         s.db,
         caller=caller,
@@ -147,8 +167,11 @@ def confirm_payment(s: Services, caller: Caller, req: ConfirmPaymentRequest) -> 
     }
 
 
-def cancel_session(s: Services, caller: Caller, req: CancelSessionRequest) -> Any:
-    outcome = lifecycle.cancel_session(
+def cancel_session(
+    caller: Caller, req: CancelSessionRequest, *, stripe_key: str
+) -> lifecycle.CancelOutcome:
+    s = services(stripe_key)
+    return lifecycle.cancel_session(
         s.db,
         caller=caller,
         session_id=req.sessionId,
@@ -158,10 +181,10 @@ def cancel_session(s: Services, caller: Caller, req: CancelSessionRequest) -> An
         payments=s.payments,
         tasks=s.tasks,
     )
-    return outcome.__dict__
 
 
-def reschedule_session(s: Services, caller: Caller, req: RescheduleSessionRequest) -> Any:
+def reschedule_session(caller: Caller, req: RescheduleSessionRequest, *, stripe_key: str) -> Any:
+    s = services(stripe_key)
     moved = lifecycle.reschedule_session(
         s.db,
         caller=caller,
@@ -173,7 +196,10 @@ def reschedule_session(s: Services, caller: Caller, req: RescheduleSessionReques
     return _session_view(moved)
 
 
-def mark_session_completed(s: Services, caller: Caller, req: MarkSessionCompletedRequest) -> Any:
+def mark_session_completed(
+    caller: Caller, req: MarkSessionCompletedRequest, *, stripe_key: str
+) -> Any:
+    s = services(stripe_key)
     done = lifecycle.mark_session_completed(
         s.db,
         caller=caller,
@@ -184,7 +210,8 @@ def mark_session_completed(s: Services, caller: Caller, req: MarkSessionComplete
     return _session_view(done)
 
 
-def report_no_show(s: Services, caller: Caller, req: ReportNoShowRequest) -> Any:
+def report_no_show(caller: Caller, req: ReportNoShowRequest, *, stripe_key: str) -> Any:
+    s = services(stripe_key)
     after = lifecycle.report_no_show(
         s.db,
         caller=caller,
@@ -196,7 +223,10 @@ def report_no_show(s: Services, caller: Caller, req: ReportNoShowRequest) -> Any
     return _session_view(after)
 
 
-def submit_session_feedback(s: Services, caller: Caller, req: SubmitSessionFeedbackRequest) -> Any:
+def submit_session_feedback(
+    caller: Caller, req: SubmitSessionFeedbackRequest, *, stripe_key: str
+) -> Any:
+    s = services(stripe_key)
     after = feedback.submit_session_feedback(
         s.db,
         caller=caller,
@@ -211,14 +241,17 @@ def submit_session_feedback(s: Services, caller: Caller, req: SubmitSessionFeedb
     }
 
 
-def create_payout_account(s: Services, caller: Caller, req: CreatePayoutAccountRequest) -> Any:
-    status = payouts.create_payout_account(s.db, s.payments, caller=caller, country=req.country)
-    return status.__dict__
+def create_payout_account(
+    caller: Caller, req: CreatePayoutAccountRequest, *, stripe_key: str
+) -> payouts.PayoutStatus:
+    s = services(stripe_key)
+    return payouts.create_payout_account(s.db, s.payments, caller=caller, country=req.country)
 
 
 def create_payout_onboarding_link(
-    s: Services, caller: Caller, req: CreatePayoutOnboardingLinkRequest
+    caller: Caller, req: CreatePayoutOnboardingLinkRequest, *, stripe_key: str
 ) -> Any:
+    s = services(stripe_key)
     url = payouts.create_onboarding_link(
         s.db,
         s.payments,
@@ -228,42 +261,6 @@ def create_payout_onboarding_link(
         country=req.country,
     )
     return {"url": url}
-
-
-CALLABLES: dict[str, tuple[type[BaseModel], Callable[[Services, Caller, Any], Any]]] = {
-    "createBookingRequest": (CreateBookingRequestCall, create_booking_request),
-    "confirmPayment": (ConfirmPaymentRequest, confirm_payment),
-    "cancelSession": (CancelSessionRequest, cancel_session),
-    "rescheduleSession": (RescheduleSessionRequest, reschedule_session),
-    "markSessionCompleted": (MarkSessionCompletedRequest, mark_session_completed),
-    "reportNoShow": (ReportNoShowRequest, report_no_show),
-    "submitSessionFeedback": (SubmitSessionFeedbackRequest, submit_session_feedback),
-    "createPayoutAccount": (CreatePayoutAccountRequest, create_payout_account),
-    "createPayoutOnboardingLink": (
-        CreatePayoutOnboardingLinkRequest,
-        create_payout_onboarding_link,
-    ),
-}
-
-
-def call(req: https_fn.CallableRequest[Any], name: str, *, stripe_key: str) -> Any:
-    """Run the booking callable `name` through the shared adapter (auth, parse, errors)."""
-    model, handler = CALLABLES[name]
-    if name == "createBookingRequest" and not (
-        isinstance(req.data, dict) and "request" in req.data
-    ):
-        # The BookingRequest fields sent bare: validate them as such, so field paths in errors
-        # read `date`, not `request.date`.
-        def run_bare(caller: Caller, request: BookingRequest) -> Any:
-            call = CreateBookingRequestCall(request=request)
-            return create_booking_request(services(stripe_key), caller, call)
-
-        return _callable.run(req, BookingRequest, run_bare, name=name)
-
-    def run(caller: Caller, request: Any) -> Any:
-        return handler(services(stripe_key), caller, request)
-
-    return _callable.run(req, model, run, name=name)
 
 
 # --- the Stripe webhook --------------------------------------------------------------------------
@@ -284,7 +281,7 @@ def stripe_webhook(req: Any, *, stripe_key: str, webhook_secret: str) -> https_f
         return https_fn.Response("invalid signature", status=400)
     s = services(stripe_key, webhook_secret)
     try:
-        outcome = payments.handle_event(
+        outcome = webhooks.handle_event(
             s.db, event=event, clock=s.clock, payments=s.payments, tasks=s.tasks
         )
     except Exception as exc:
@@ -305,7 +302,7 @@ def stripe_webhook(req: Any, *, stripe_key: str, webhook_secret: str) -> https_f
 
 
 class ExpireHoldTask(SalaminModel):
-    sessionId: SessionIdField
+    sessionId: SessionId
 
 
 def expire_hold_task(data: Any, *, stripe_key: str) -> dict[str, Any]:
@@ -325,6 +322,3 @@ def sweep(*, stripe_key: str) -> dict[str, Any]:
     result = holds.sweep_expired_holds(s.db, clock=s.clock, payments=s.payments)
     refunds = payments.retry_pending_refunds(s.db, payments=s.payments)
     return {"examined": result.examined, "released": result.released, "refundsMade": refunds}
-
-
-__all__ = ["CALLABLES", "call", "expire_hold_task", "stripe_webhook", "sweep"]

@@ -10,8 +10,9 @@ from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.core.log import log
-from salamin.marketplace.calendar import availability
+from salamin.marketplace.calendar import availability, intervals
 from salamin.marketplace.discovery import search, search_index
+from salamin.marketplace.discovery.filters import MAX_PAGE_SIZE, ExpertSearchFilters, SortBy
 from salamin.models.base import SalaminModel, TimeZoneName
 from salamin.models.expert import SessionType
 
@@ -19,10 +20,10 @@ from salamin.models.expert import SessionType
 class SearchExpertsRequest(SalaminModel):
     """The spec's `searchExperts(filters, userId)`: the user is the signed-in caller."""
 
-    filters: search.ExpertSearchFilters = search.ExpertSearchFilters()
+    filters: ExpertSearchFilters = ExpertSearchFilters()
     searchTerm: Annotated[str, Field(max_length=200)] | None = None
-    sortBy: search.SortBy = "relevance"
-    pageSize: Annotated[int, Field(ge=1, le=search.MAX_PAGE_SIZE)] = 20
+    sortBy: SortBy = "relevance"
+    pageSize: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 20
     cursor: Annotated[str, Field(max_length=4000)] | None = None
 
 
@@ -30,7 +31,7 @@ class GetAvailableSlotsRequest(SalaminModel):
     expertId: Annotated[str, Field(min_length=1, max_length=128)]
     daysAhead: Annotated[int, Field(ge=1, le=availability.MAX_DAYS_AHEAD)] = 14
     sessionType: SessionType | None = None
-    duration: Annotated[int, Field(ge=15, le=availability.MAX_SESSION_MINUTES)] | None = None
+    duration: Annotated[int, Field(ge=15, le=intervals.MAX_SESSION_MINUTES)] | None = None
     timeZone: TimeZoneName | None = None
     """The requester's zone for `date`/`startTime`/`endTime` (default: the expert's)."""
 

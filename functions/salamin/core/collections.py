@@ -19,7 +19,6 @@ EXPERT_TRANSACTIONS = "expertTransactions"
 ADMIN_NOTIFICATIONS = "adminNotifications"
 MAIL = "mail"
 STRIPE_EVENTS = "stripeEvents"
-SLOT_HOLDS = "slotHolds"
 ADVANCED_ANALYSES = "advancedAnalyses"
 INDUSTRY_BENCHMARKS = "industryBenchmarks"
 # Benchmark internals (never client-readable): per-person contribution, counter shards, and the

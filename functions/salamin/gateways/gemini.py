@@ -95,10 +95,13 @@ class GeminiGateway:
         self._client: Client | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> GeminiGateway | None:
-        """A gateway from GEMINI_API_KEY / GEMINI_BASE_URL / GEMINI_MODEL; None without a key."""
+    def configured(
+        cls, *, api_key: str | None, env: Mapping[str, str] | None = None
+    ) -> GeminiGateway | None:
+        """A gateway for `api_key` (main.py's GEMINI_API_KEY secret), with GEMINI_BASE_URL and
+        GEMINI_MODEL from the environment (configuration, not secrets); None without a key."""
         env = os.environ if env is None else env
-        key = (env.get("GEMINI_API_KEY") or "").strip()
+        key = (api_key or "").strip()
         if not key:
             return None
         return cls(
@@ -106,6 +109,12 @@ class GeminiGateway:
             base_url=(env.get("GEMINI_BASE_URL") or "").strip() or None,
             model=(env.get("GEMINI_MODEL") or "").strip() or DEFAULT_MODEL,
         )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GeminiGateway | None:
+        """For scripts: the key from GEMINI_API_KEY too."""
+        env = os.environ if env is None else env
+        return cls.configured(api_key=env.get("GEMINI_API_KEY"), env=env)
 
     def _get_client(self) -> Client:
         if self._client is None:

@@ -1,7 +1,7 @@
 """Stripe behind one small gateway: payment intents, refunds, Connect accounts, webhooks.
 
-Domain code gets a `StripeGateway` (or anything with the same methods) and never sees the
-`stripe` library. Every POST carries an idempotency key that the caller derives from our own
+Domain code is typed against `PaymentsGateway`, the one Protocol of what it may ask Stripe,
+gets a `StripeGateway` and never sees the `stripe` library. Every POST carries an idempotency key that the caller derives from our own
 ids, so a retry after a timeout can never create a second intent or refund. The base address
 comes from `STRIPE_API_BASE` when set (the local test double), else real Stripe.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import stripe
 
@@ -157,6 +157,45 @@ def _translate(exc: stripe.StripeError) -> Exception:
             stripe_code=getattr(exc, "code", None),
         )
     return StripeUnavailable(f"payment provider error ({type(exc).__name__})")
+
+
+class PaymentsGateway(Protocol):
+    """What domain code may ask of Stripe (`StripeGateway` implements it)."""
+
+    def create_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        application_fee: int,
+        metadata: dict[str, str],
+        description: str,
+        idempotency_key: str,
+    ) -> PaymentIntentInfo: ...
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
+
+    def cancel_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntentInfo: ...
+
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> RefundInfo: ...
+
+    def create_express_account(
+        self, *, email: str | None, country: str, metadata: dict[str, str], idempotency_key: str
+    ) -> AccountInfo: ...
+
+    def retrieve_account(self, account_id: str) -> AccountInfo: ...
+
+    def create_account_link(self, *, account_id: str, return_url: str, refresh_url: str) -> str: ...
 
 
 class StripeGateway:

@@ -12,7 +12,7 @@ Deviations from the spec, on purpose:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -182,6 +182,19 @@ class ExpertSession(StoredModel):
     """Document paths of the day/week cap tokens this session holds."""
 
 
+def cancellation_update(*, by: CancelledBy, reason: str, now: datetime) -> dict[str, Any]:
+    """The fields every path that cancels a session writes: who, why, when, and no calendar
+    claims left (the caller frees them in the same transaction)."""
+    return {
+        "status": "cancelled",
+        "cancelledBy": by,
+        "cancellationReason": reason,
+        "cancelledAt": now,
+        "lockUnits": [],
+        "capTokens": [],
+    }
+
+
 class ExpertTransaction(StoredModel):
     """`expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
 
@@ -221,4 +234,5 @@ __all__ = [
     "PriceQuote",
     "SessionFeedback",
     "UserFeedback",
+    "cancellation_update",
 ]

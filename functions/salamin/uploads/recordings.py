@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from salamin.analysis.jobs import MAX_MEDIA_BYTES, check_media_path
+from salamin.analysis.jobs import MAX_MEDIA_BYTES
 from salamin.analysis.media.audio import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+from salamin.analysis.request import check_media_path
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import Clock

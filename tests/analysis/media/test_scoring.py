@@ -67,9 +67,21 @@ def test_video_mappings():
 
 def test_confidences_take_the_weakest_figure():
     assert scoring.audio_confidence(speech_s=120, snr_db=30, recognizer=0.95) == 100
-    assert scoring.audio_confidence(speech_s=120, snr_db=12.5, recognizer=0.95) == 50
+    assert scoring.audio_confidence(speech_s=120, snr_db=15, recognizer=0.95) == 50
+    assert scoring.audio_confidence(speech_s=120, snr_db=30, recognizer=0.75) == 50
+    assert scoring.audio_confidence(speech_s=9, snr_db=30, recognizer=0.95) == 50
     assert scoring.audio_confidence(speech_s=120, snr_db=None, recognizer=0.95) == 0
     assert scoring.video_confidence(usable_s=120, face_share=0.4, mean_luminance=120) == 50
+    assert (
+        scoring.video_confidence(usable_s=120, face_share=1, mean_luminance=120, dark_share=0.25)
+        == 50
+    )
+
+
+def test_a_half_minute_answer_is_not_low_confidence_for_its_length_alone():
+    """The bench showed length-dominated confidence tracked no error: 30 s of clear speech
+    that the recogniser was sure of is trustworthy."""
+    assert scoring.audio_confidence(speech_s=30, snr_db=40, recognizer=0.93) == 100
 
 
 def test_piecewise_is_flat_beyond_its_ends():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from salamin.analysis.media.vad import Segment, segments_from_probabilities
+from salamin.analysis.media.vad import Segment, segments_from_probabilities, thresholds_for
 
 
 def seg(probs, **kw):
@@ -34,3 +34,21 @@ def test_no_speech_gives_no_segments():
 
 def test_segment_duration():
     assert Segment(1.0, 2.5).duration == pytest.approx(1.5)
+
+
+def test_thresholds_stay_put_when_the_model_is_sure_of_speech():
+    assert thresholds_for([0.0] * 50 + [0.99] * 50) == (0.5, 0.35)
+    assert thresholds_for([]) == (0.5, 0.35)
+
+
+def test_thresholds_follow_a_band_limited_recording_down_but_not_below_the_floor():
+    open_, close = thresholds_for([0.05] * 50 + [0.6] * 50)  # telephone speech peaks near 0.6
+    assert open_ == pytest.approx(0.55 * 0.6) and close == pytest.approx(open_ * 0.7)
+    assert thresholds_for([0.1] * 100)[0] == 0.25  # noise only: never chase it to zero
+
+
+def test_lowered_thresholds_find_telephone_speech_that_the_fixed_ones_miss():
+    probs = [0.05] * 5 + [0.45] * 10 + [0.05] * 10 + [0.6] * 10 + [0.05] * 5
+    open_, close = thresholds_for(probs)
+    assert len(seg(probs)) == 1
+    assert seg(probs, threshold=open_, neg_threshold=close) == [(0.5, 1.5), (2.5, 3.5)]

@@ -12,10 +12,10 @@ import stripe
 
 from salamin.core.clock import FixedClock
 from salamin.gateways.stripe_gateway import StripeGateway
-from salamin.gateways.tasks import RecordingTasks
 from scripts.doubles.stripe_double import StripeDouble
 from scripts.doubles.webhook_sink import WebhookSink
 from tests.support.booking import NOW, SECRET_KEY, WEBHOOK_SECRET, World, make_expert
+from tests.support.fakes import RecordingTasks
 
 
 @pytest.fixture(scope="session")

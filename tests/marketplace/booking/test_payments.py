@@ -13,7 +13,7 @@ import stripe
 
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import WebhookSignatureInvalid
-from salamin.marketplace.booking import holds, payments, payouts
+from salamin.marketplace.booking import holds, payouts, webhooks
 from tests.support.booking import (
     EXPERT,
     USER,
@@ -53,7 +53,7 @@ def test_forged_stale_or_tampered_signatures_are_rejected_before_anything_is_rea
     assert world.session(result.sessionId).status == "pending"
     # the genuine delivery still works afterwards
     event = world.gateway.parse_webhook(raw, header)
-    outcome = payments.handle_event(
+    outcome = webhooks.handle_event(
         world.db, event=event, clock=world.clock, payments=world.gateway, tasks=world.tasks
     )
     assert outcome.result == "confirmed"
@@ -223,11 +223,11 @@ def test_unhandled_event_types_are_recorded_and_ignored(world: World) -> None:
         }
     ).encode()
     event = world.gateway.parse_webhook(body, _signed(body))
-    out = payments.handle_event(
+    out = webhooks.handle_event(
         world.db, event=event, clock=world.clock, payments=world.gateway, tasks=world.tasks
     )
     assert out.result == "ignored"
-    again = payments.handle_event(
+    again = webhooks.handle_event(
         world.db, event=event, clock=world.clock, payments=world.gateway, tasks=world.tasks
     )
     assert again.result == "duplicate"

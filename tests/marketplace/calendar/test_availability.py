@@ -9,6 +9,7 @@ import pytest
 
 from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from salamin.marketplace.calendar import availability as av
+from salamin.marketplace.calendar import intervals, local_time
 from salamin.models.expert import PublicExpert
 from tests.support.discovery import (
     NOW,
@@ -28,17 +29,17 @@ def schedule(**kwargs) -> av.Schedule:  # type: ignore[no-untyped-def]
     return av.Schedule.of(PublicExpert.model_validate(expert_doc(**kwargs)))
 
 
-def busy(*docs: dict, now: datetime = NOW, tz: str = "Europe/London") -> av.Busy:  # type: ignore[type-arg]
+def busy(*docs: dict, now: datetime = NOW, tz: str = "Europe/London") -> intervals.Busy:  # type: ignore[type-arg]
     zone = ZoneInfo(tz)
-    return av.Busy.of(
-        [av.BusyInterval.from_document(d["sessionId"], d, zone) for d in docs], now=now
+    return intervals.Busy.of(
+        [intervals.BusyInterval.from_document(d["sessionId"], d, zone) for d in docs], now=now
     )
 
 
 def slots(
-    sched: av.Schedule, *, now: datetime = NOW, days: int = 7, b: av.Busy | None = None, **kw
+    sched: av.Schedule, *, now: datetime = NOW, days: int = 7, b: intervals.Busy | None = None, **kw
 ):  # type: ignore[no-untyped-def]
-    return av.generate_slots(sched, busy=b or av.Busy(), now=now, days_ahead=days, **kw)
+    return av.generate_slots(sched, busy=b or intervals.Busy(), now=now, days_ahead=days, **kw)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -188,10 +189,10 @@ def test_unallowed_duration_and_unknown_session_type_are_invalid_arguments() -> 
 
 
 def test_price_is_rounded_half_up_in_minor_units() -> None:
-    assert av.slot_price(12000, 45) == 9000
-    assert av.slot_price(12345, 45) == 9259  # 9258.75
-    assert av.slot_price(9999, 50) == 8333  # 8332.5 -> half up
-    assert av.slot_price(10001, 30) == 5001  # 5000.5 -> half up
+    assert local_time.slot_price(12000, 45) == 9000
+    assert local_time.slot_price(12345, 45) == 9259  # 9258.75
+    assert local_time.slot_price(9999, 50) == 8333  # 8332.5 -> half up
+    assert local_time.slot_price(10001, 30) == 5001  # 5000.5 -> half up
     sched = schedule(pricing={"mock_interview": price(12345, 45, minimum=45)})
     assert {s.prices["mock_interview"] for s in slots(sched, days=1)} == {9259}
 
@@ -304,14 +305,14 @@ def test_check_slot_accepts_an_offered_slot_and_returns_booking_keys() -> None:
     sched = schedule(windows=[window(1, "09:00", "12:00")], buffer=10)
     got = av.check_slot(
         sched,
-        busy=av.Busy(),
+        busy=intervals.Busy(),
         start=utc(2026, 11, 2, 10),
         session_type="mock_interview",
         duration=60,
         now=NOW,
     )
     assert (got.end, got.blocked_until) == (utc(2026, 11, 2, 11), utc(2026, 11, 2, 11, 10))
-    assert (got.localDate, got.localWeek, got.price) == ("2026-11-02", "2026-W45", 12000)
+    assert (got.local_date, got.local_week, got.price) == ("2026-11-02", "2026-W45", 12000)
 
 
 @pytest.mark.parametrize(
@@ -331,7 +332,12 @@ def test_check_slot_reasons(kwargs, start, error, text) -> None:  # type: ignore
     sched = schedule(**{"windows": [window(d, "09:00", "12:00") for d in ALL_DAYS], **kwargs})
     with pytest.raises(error) as exc:
         av.check_slot(
-            sched, busy=av.Busy(), start=start, session_type="mock_interview", duration=60, now=NOW
+            sched,
+            busy=intervals.Busy(),
+            start=start,
+            session_type="mock_interview",
+            duration=60,
+            now=NOW,
         )
     assert text in exc.value.message
 
@@ -341,7 +347,7 @@ def test_check_slot_rejects_a_past_time() -> None:
     with pytest.raises(FailedPrecondition, match="passed"):
         av.check_slot(
             sched,
-            busy=av.Busy(),
+            busy=intervals.Busy(),
             start=utc(2026, 11, 2, 9, 30),
             session_type="mock_interview",
             duration=60,
@@ -401,11 +407,11 @@ def test_generated_slots_are_exactly_the_bookable_ones() -> None:
 
 def test_resolve_local_rejects_a_time_inside_the_dst_gap() -> None:
     tz = ZoneInfo("Europe/Berlin")
-    assert av.resolve_local("2026-03-29", "03:00", tz) == utc(2026, 3, 29, 1)
+    assert local_time.resolve_local("2026-03-29", "03:00", tz) == utc(2026, 3, 29, 1)
     with pytest.raises(InvalidArgument) as exc:
-        av.resolve_local("2026-03-29", "02:30", tz)
+        local_time.resolve_local("2026-03-29", "02:30", tz)
     assert exc.value.fields[0]["path"] == "startTime"
-    assert av.local_instant(date(2026, 3, 29), "02:30", tz) == utc(2026, 3, 29, 1)
+    assert local_time.local_instant(date(2026, 3, 29), "02:30", tz) == utc(2026, 3, 29, 1)
 
 
 # --- against the Firestore emulator -----------------------------------------------------------
@@ -447,7 +453,7 @@ def test_load_busy_in_a_transaction_and_excluding_a_session(db) -> None:  # type
 
     @firestore.transactional
     def read(transaction):  # type: ignore[no-untyped-def]
-        return av.load_busy(
+        return intervals.load_busy(
             db,
             expert_id="e2",
             time_zone="Europe/London",
@@ -459,7 +465,7 @@ def test_load_busy_in_a_transaction_and_excluding_a_session(db) -> None:  # type
 
     got, reads = read(db.transaction())
     assert [i.session_id for i in got.intervals] == ["mine"] and reads == 1
-    mine, _ = av.load_busy(
+    mine, _ = intervals.load_busy(
         db,
         expert_id="e2",
         time_zone="Europe/London",

@@ -13,6 +13,8 @@ from salamin.core.clock import FixedClock
 from salamin.core.errors import InvalidArgument
 from salamin.marketplace.discovery import ranking, search
 from salamin.marketplace.discovery import search_index as idx
+from salamin.marketplace.discovery.filters import ExpertSearchFilters, criteria_of
+from salamin.marketplace.discovery.plans import SORTS, Desc
 from tests.support.discovery import (
     NOW,
     busy_doc,
@@ -44,7 +46,7 @@ def run(
     return search.search_experts(
         db,
         user_id=user,
-        filters=search.ExpertSearchFilters.model_validate(filters or {}),
+        filters=ExpertSearchFilters.model_validate(filters or {}),
         search_term=term,
         sort_by=sort,
         page_size=size,
@@ -333,8 +335,8 @@ def test_target_company_bonus_reorders_results(db) -> None:  # type: ignore[no-u
 
 
 def _reference(experts, filters, term, sort, personal, now):  # type: ignore[no-untyped-def]
-    criteria = search.criteria_of(search.ExpertSearchFilters.model_validate(filters), term, now=now)
-    spec = search.SORTS[sort]
+    criteria = criteria_of(ExpertSearchFilters.model_validate(filters), term, now=now)
+    spec = SORTS[sort]
     rows = []
     for data in experts:
         fields = idx.search_fields(data, now=now)
@@ -360,7 +362,7 @@ def _reference(experts, filters, term, sort, personal, now):  # type: ignore[no-
         )
         value = fields[spec.field]
         if sort == "relevance":
-            key = (-ranking.capped(points), -value, search._Desc(data["expertId"]))
+            key = (-ranking.capped(points), -value, Desc(data["expertId"]))
         else:
             key = spec.pos(value, data["expertId"])
         rows.append((key, data["expertId"]))

@@ -77,8 +77,14 @@ class FaceSecond(_M):
     darkFrames: int = Field(ge=0)
     faceFrames: int = Field(ge=0)
     centredFaceFrames: int = Field(ge=0)
+    facingFrames: int = Field(default=0, ge=0)
+    """Face frames whose landmarks say the head faces the camera (turned under about 30°)."""
     present: bool | None
     """A face in at least half the usable (not dark) frames; None if every frame was dark."""
+    facing: bool | None = None
+    """Most landmarked face frames face the camera; None without a face or landmarks."""
+    cannotTell: str | None = None
+    """Why presence could not be judged (every frame too dark); None when it was judged."""
 
 
 class Evidence(_M):
@@ -176,11 +182,13 @@ class FacePresence(_M):
     """Share of usable sampled frames with a frontal face."""
     secondsWithFace: int = Field(ge=0)
     secondsMeasured: int = Field(ge=0)
+    secondsCannotTell: int = Field(default=0, ge=0)
+    """Seconds too dark to tell whether a face was there (not counted as "no face")."""
 
 
 class EyeContact(_M):
     percentage: Score
-    """Share of usable sampled frames with a frontal face near the frame centre (a proxy)."""
+    """Share of usable sampled frames with a face turned to the camera (landmark proxy)."""
     consistency: Score | None = None
     """100 × (1 − std of per-5 s-window percentage / 50); None under 2 windows."""
     score: Score

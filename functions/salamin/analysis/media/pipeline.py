@@ -1,15 +1,18 @@
 """measure(audio, video) -> MediaMeasurement: every verbal and non-verbal figure we can measure.
 
 Audio comes from `audio_path`, or from the video's own track when only `video_path` is given.
-Stages: decode (PyAV) -> voice activity (Silero) -> word-timed transcript (faster-whisper)
--> word-edge snapping -> pace, fillers, pauses, clarity, pitch -> video frames (OpenCV).
-Importing this module is cheap; the heavy libraries load on the first call.
+Stages: decode (PyAV) -> voice activity (Silero on denoised audio) -> word-timed transcript
+(faster-whisper, original audio) -> word-edge snapping -> pace, fillers, pauses, clarity, pitch
+-> video frames (OpenCV + landmarks). Each stage reads the media, then pure functions decide
+(`verbal`, `nonverbal`, `scoring`, `audio_absences`, `video_quality`) and `assemble` writes the
+one result. Importing this module is cheap; the heavy libraries load on the first call.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +33,12 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-PIPELINE_VERSION = "media-1 (whisper-base int8, silero-v6, praat ac, haar frontalface)"
+    from salamin.analysis.media import transcribe
+    from salamin.analysis.media.nonverbal import VideoResult
+
+PIPELINE_VERSION = (
+    "media-2 (whisper-base int8, silero-v6 on noisereduce, praat ac, haar frontalface + mtcnn onet)"
+)
 MIN_SPEECH_S = 0.5
 
 Progress = Callable[[float, str], None]
@@ -77,6 +85,17 @@ class _Stages:
         self._t = now
 
 
+@dataclass
+class AudioPart:
+    """What the audio stages produced (decided, not yet assembled)."""
+
+    verbal: VerbalMeasurement
+    transcript: Transcript
+    evidence: Evidence
+    quality: dict[str, object]
+    absent: list[Absence]
+
+
 def measure(
     audio_path: str | Path | None = None,
     video_path: str | Path | None = None,
@@ -85,11 +104,36 @@ def measure(
     language: str | None = "en",
 ) -> MediaMeasurement:
     """Measure a recording. Raises `InvalidArgument` subclasses for unusable media."""
+    audio, video = _checked_inputs(audio_path, video_path)
+    stages = _Stages(progress)
+    span = 0.7 if video is not None else 1.0
+    stages.report(0.0, "decoding audio")
+    samples, duration, source, absent = _read_audio(audio, video)
+    stages.done("decode")
+    audio_part = None
+    if samples is not None:
+        field = "audio" if source == "audio" else "video"
+        audio_part = _measure_audio(
+            samples, stages=stages, span=span, language=language, field=field
+        )
+    video_result = _measure_video(video, stages=stages, span=span) if video is not None else None
+    stages.report(1.0, "done")
+    return assemble(
+        source=source, has_video=video is not None, audio=audio_part, video=video_result,
+        absent=absent, duration=duration, timings=stages.timings,
+    )  # fmt: skip
+
+
+# ---- read -----------------------------------------------------------------------------------
+
+
+def _checked_inputs(
+    audio_path: str | Path | None, video_path: str | Path | None
+) -> tuple[Path | None, Path | None]:
     from salamin.analysis.media.audio import (
         AUDIO_EXTENSIONS,
         VIDEO_EXTENSIONS,
         check_extension,
-        decode_audio,
     )
 
     if audio_path is None and video_path is None:
@@ -103,95 +147,25 @@ def measure(
 
         check_extension(video, field="video", allowed=VIDEO_EXTENSIONS)
         probe(video, field_name="video")
+    return audio, video
 
-    stages = _Stages(progress)
-    audio_span = 0.7 if video is not None else 1.0
-    absent: list[Absence] = []
-    evidence = Evidence()
-    verbal: VerbalMeasurement | None = None
-    transcript: Transcript | None = None
-    quality: dict[str, object] = {}
-    media_duration = 0.0
-    source: str = "none"
 
-    stages.report(0.0, "decoding audio")
-    decoded = None
+def _read_audio(
+    audio: Path | None, video: Path | None
+) -> tuple[npt.NDArray[np.float32] | None, float, str, list[Absence]]:
+    """(samples, duration, source, absences): the audio file, else the video's own track."""
+    from salamin.analysis.media.audio import decode_audio
+    from salamin.analysis.media.errors import NoAudioTrack
+
     if audio is not None:
         decoded = decode_audio(audio, field="audio")
-        source = "audio"
-    elif video is not None:
-        from salamin.analysis.media.errors import NoAudioTrack
-
-        try:
-            decoded = decode_audio(video, field="video")
-            source = "video"
-        except NoAudioTrack:
-            absent.append(Absence(metric="verbal", reason="the video has no audio track"))
-    stages.done("decode")
-
-    if decoded is not None:
-        media_duration = decoded.duration
-        verbal, transcript, evidence, audio_quality, audio_absent = _measure_audio(
-            decoded.samples,
-            stages=stages,
-            span=audio_span,
-            language=language,
-            field="audio" if source == "audio" else "video",
-        )
-        absent.extend(audio_absent)
-        quality.update(audio_quality)
-
-    has_video = video is not None
-    nonverbal = None
-    if video is not None:
-        from salamin.analysis.media.video import analyse_video
-
-        stages.report(audio_span, "analysing video frames")
-        result = analyse_video(
-            video,
-            on_progress=lambda f: stages.report(
-                audio_span + (1 - audio_span) * 0.98 * f, "analysing video frames"
-            ),
-        )
-        stages.done("video")
-        nonverbal = result.measurement
-        evidence.facePresence = result.seconds
-        absent.extend(result.absences)
-        media_duration = max(media_duration, result.duration)
-        absent.extend(Absence(metric=k, reason=v) for k, v in NOT_MEASURABLE_VIDEO.items())
-        from salamin.analysis.media import scoring
-
-        quality.update(
-            faceFrameShare=result.face_share,
-            meanLuminance=result.mean_luminance,
-            sampledFrames=result.sampled_frames,
-            darkFrameShare=result.dark_share,
-            videoConfidence=(
-                scoring.video_confidence(
-                    usable_s=result.usable_seconds,
-                    face_share=result.face_share,
-                    mean_luminance=result.mean_luminance,
-                )
-                if result.face_share is not None and result.mean_luminance is not None
-                else None
-            ),
-        )
-    else:
-        absent.append(Absence(metric="nonVerbal", reason="no video provided"))
-
-    stages.report(1.0, "done")
-    return MediaMeasurement(
-        pipelineVersion=PIPELINE_VERSION,
-        audioSource=source,  # type: ignore[arg-type]
-        hasVideo=has_video,
-        verbal=verbal,
-        nonVerbal=nonverbal,
-        transcript=transcript,
-        signalQuality=SignalQuality(mediaDuration=round(media_duration, 3), **quality),  # type: ignore[arg-type]
-        evidence=evidence,
-        absent=absent,
-        processingSeconds=stages.timings,
-    )
+        return decoded.samples, decoded.duration, "audio", []
+    assert video is not None
+    try:
+        decoded = decode_audio(video, field="video")
+    except NoAudioTrack:
+        return None, 0.0, "none", [Absence(metric="verbal", reason="the video has no audio track")]
+    return decoded.samples, decoded.duration, "video", []
 
 
 def _measure_audio(
@@ -201,10 +175,9 @@ def _measure_audio(
     span: float,
     language: str | None,
     field: str,
-) -> tuple[VerbalMeasurement, Transcript, Evidence, dict[str, object], list[Absence]]:
+) -> AudioPart:
     from salamin.analysis.media import scoring, transcribe, vad, verbal
 
-    absent: list[Absence] = []
     stages.report(0.03 * span, "detecting speech")
     segments, _ = vad.detect_speech(samples)
     stages.done("vad")
@@ -222,59 +195,28 @@ def _measure_audio(
     stages.done("transcribe")
 
     stages.report(0.82 * span, "measuring pace, fillers and pauses")
-    raw = [
-        WordTiming(word=w.word, start=max(0.0, w.start), end=max(w.start, w.end, 0.0),
-                   probability=min(1.0, max(0.0, w.probability)))
-        for w in result.words
-    ]  # fmt: skip
-    words = verbal.snap_words(raw, segments)
+    words = verbal.snap_words(recognised_words(result.words), segments)
     regions = verbal.speech_regions(segments)
     speaking_time = sum(r.duration for r in regions)
     pace, windows, pace_reason = verbal.measure_pace(words, regions)
-    if pace_reason:
-        absent.append(Absence(metric="verbal.speakingPace", reason=pace_reason))
     fillers = verbal.detect_fillers(words)
-    filler_summary = None
-    if words:
-        filler_summary = verbal.summarise_fillers(fillers, speaking_time=speaking_time)
-    else:
-        absent.append(Absence(metric="verbal.fillerWords", reason="no words were recognised"))
     pauses = verbal.detect_pauses(segments, words)
-    pause_summary = verbal.summarise_pauses(pauses, speaking_time=speaking_time)
     clarity = verbal.measure_clarity(samples, segments=segments, words=words)
-    if clarity.recognizerConfidence is None:
-        absent.append(
-            Absence(metric="verbal.clarity.recognizerConfidence", reason="no words recognised")
-        )
-    if clarity.loudnessStdDb is None:
-        absent.append(
-            Absence(metric="verbal.clarity.loudnessStdDb", reason="under 1.5 s of speech blocks")
-        )
     stages.done("verbal")
 
     stages.report(0.9 * span, "measuring pitch")
     tonality, pitch_reason = verbal.measure_pitch(samples, segments=segments)
-    if pitch_reason:
-        absent.append(Absence(metric="verbal.tonality", reason=pitch_reason))
-    else:
-        absent.extend(Absence(metric=k, reason=v) for k, v in NOT_MEASURABLE.items()
-                      if k.startswith("verbal.tonality"))  # fmt: skip
-    absent.append(
-        Absence(
-            metric="verbal.clarity.articulation",
-            reason=NOT_MEASURABLE["verbal.clarity.articulation"],
-        )
-    )
-    if pace is not None and pace.variability is None:
-        absent.append(
-            Absence(
-                metric="verbal.speakingPace.variability",
-                reason=f"needs two {verbal.PACE_WINDOW_S:.0f} s windows with "
-                f"{verbal.PACE_WINDOW_MIN_SPEECH_S:.0f} s of speech each",
-            )
-        )
     stages.done("pitch")
 
+    measurement = VerbalMeasurement(
+        speakingPace=pace,
+        clarity=clarity,
+        fillerWords=verbal.summarise_fillers(fillers, speaking_time=speaking_time)
+        if words
+        else None,
+        pauses=verbal.summarise_pauses(pauses, speaking_time=speaking_time),
+        tonality=tonality,
+    )
     evidence = Evidence(
         words=words,
         fillers=fillers,
@@ -284,18 +226,6 @@ def _measure_audio(
         ],
         paceWindows=windows,
     )
-    measurement = VerbalMeasurement(
-        speakingPace=pace,
-        clarity=clarity,
-        fillerWords=filler_summary,
-        pauses=pause_summary,
-        tonality=tonality,
-    )
-    transcript = Transcript(
-        text=result.text,
-        language=result.language,
-        languageProbability=round(result.language_probability, 4),
-    )
     quality: dict[str, object] = {
         "speechDuration": round(speech_s, 3),
         "snrDb": clarity.snrDb,
@@ -304,4 +234,143 @@ def _measure_audio(
             speech_s=speech_s, snr_db=clarity.snrDb, recognizer=clarity.recognizerConfidence
         ),
     }
-    return measurement, transcript, evidence, quality, absent
+    transcript = Transcript(
+        text=result.text,
+        language=result.language,
+        languageProbability=round(result.language_probability, 4),
+    )
+    absent = audio_absences(
+        measurement, has_words=bool(words), pace_reason=pace_reason, pitch_reason=pitch_reason
+    )
+    return AudioPart(measurement, transcript, evidence, quality, absent)
+
+
+def _measure_video(video: Path, *, stages: _Stages, span: float) -> VideoResult:
+    from salamin.analysis.media.video import analyse_video
+
+    stages.report(span, "analysing video frames")
+    result = analyse_video(
+        video,
+        on_progress=lambda f: stages.report(span + (1 - span) * 0.98 * f, "analysing video frames"),
+    )
+    stages.done("video")
+    return result
+
+
+# ---- decide (pure) --------------------------------------------------------------------------
+
+
+def recognised_words(words: list[transcribe.RecognisedWord]) -> list[WordTiming]:
+    """Recogniser output clamped into the evidence model's ranges."""
+    return [
+        WordTiming(word=w.word, start=max(0.0, w.start), end=max(w.start, w.end, 0.0),
+                   probability=min(1.0, max(0.0, w.probability)))
+        for w in words
+    ]  # fmt: skip
+
+
+def audio_absences(
+    m: VerbalMeasurement, *, has_words: bool, pace_reason: str | None, pitch_reason: str | None
+) -> list[Absence]:
+    """Every verbal figure that could not be measured, with the reason."""
+    from salamin.analysis.media import verbal
+
+    out: list[Absence] = []
+    if pace_reason:
+        out.append(Absence(metric="verbal.speakingPace", reason=pace_reason))
+    if not has_words:
+        out.append(Absence(metric="verbal.fillerWords", reason="no words were recognised"))
+    if m.clarity is not None and m.clarity.recognizerConfidence is None:
+        out.append(
+            Absence(metric="verbal.clarity.recognizerConfidence", reason="no words recognised")
+        )
+    if m.clarity is not None and m.clarity.loudnessStdDb is None:
+        out.append(
+            Absence(metric="verbal.clarity.loudnessStdDb", reason="under 1.5 s of speech blocks")
+        )
+    if pitch_reason:
+        out.append(Absence(metric="verbal.tonality", reason=pitch_reason))
+    else:
+        out += [Absence(metric=k, reason=v) for k, v in NOT_MEASURABLE.items()
+                if k.startswith("verbal.tonality")]  # fmt: skip
+    out.append(
+        Absence(
+            metric="verbal.clarity.articulation",
+            reason=NOT_MEASURABLE["verbal.clarity.articulation"],
+        )
+    )
+    if m.speakingPace is not None and m.speakingPace.variability is None:
+        out.append(
+            Absence(
+                metric="verbal.speakingPace.variability",
+                reason=f"needs two {verbal.PACE_WINDOW_S:.0f} s windows with "
+                f"{verbal.PACE_WINDOW_MIN_SPEECH_S:.0f} s of speech each",
+            )
+        )
+    return out
+
+
+def video_quality(result: VideoResult) -> dict[str, object]:
+    """Signal-quality figures and the video confidence from the frame analysis."""
+    from salamin.analysis.media import scoring
+
+    confidence = None
+    if result.face_share is not None and result.mean_luminance is not None:
+        confidence = scoring.video_confidence(
+            usable_s=result.usable_seconds,
+            face_share=result.face_share,
+            mean_luminance=result.mean_luminance,
+            dark_share=result.dark_share or 0.0,
+        )
+    return {
+        "faceFrameShare": result.face_share,
+        "meanLuminance": result.mean_luminance,
+        "sampledFrames": result.sampled_frames,
+        "darkFrameShare": result.dark_share,
+        "videoConfidence": confidence,
+    }
+
+
+# ---- write ----------------------------------------------------------------------------------
+
+
+def assemble(
+    *,
+    source: str,
+    has_video: bool,
+    audio: AudioPart | None,
+    video: VideoResult | None,
+    absent: list[Absence],
+    duration: float,
+    timings: dict[str, float],
+) -> MediaMeasurement:
+    """The one MediaMeasurement from the parts (pure)."""
+    absences = list(absent)
+    evidence = Evidence()
+    quality: dict[str, object] = {}
+    if audio is not None:
+        evidence = audio.evidence.model_copy()
+        absences += audio.absent
+        quality.update(audio.quality)
+    nonverbal = None
+    if video is not None:
+        nonverbal = video.measurement
+        evidence.facePresence = video.seconds
+        absences += video.absences
+        absences += [Absence(metric=k, reason=v) for k, v in NOT_MEASURABLE_VIDEO.items()]
+        duration = max(duration, video.duration)
+        quality.update(video_quality(video))
+    elif not has_video:
+        absences.append(Absence(metric="nonVerbal", reason="no video provided"))
+    return MediaMeasurement(
+        pipelineVersion=PIPELINE_VERSION,
+        audioSource=source,  # type: ignore[arg-type]
+        hasVideo=has_video,
+        verbal=audio.verbal if audio else None,
+        nonVerbal=nonverbal,
+        transcript=audio.transcript if audio else None,
+        signalQuality=SignalQuality(mediaDuration=round(duration, 3), **quality),  # type: ignore[arg-type]
+        evidence=evidence,
+        absent=absences,
+        processingSeconds=timings,
+    )

@@ -129,21 +129,32 @@ def gesture_score(active_share: float) -> float:
 
 
 def audio_confidence(*, speech_s: float, snr_db: float | None, recognizer: float | None) -> float:
-    """The weakest of: speech length (0 at 3 s, 100 at 60 s), SNR (0 at 0 dB, 100 at 25 dB),
-    recogniser confidence (0 at 0.4, 100 at 0.85). Unmeasured parts count as 0."""
+    """The weakest of: speech length (0 at 3 s, 100 at 15 s), SNR (0 at 5 dB, 100 at 25 dB),
+    recogniser confidence (0 at a mean word probability of 0.6, 100 at 0.9). Unmeasured parts
+    count as 0.
+
+    Chosen on the accuracy bench's tuning voices (bench/analysis_accuracy.py --split tune) as
+    the mapping whose per-clip rank correlation with the measured error was strongest (-0.46;
+    held-out voices -0.48). The earlier mapping (length to 60 s, SNR from 0 dB, recogniser
+    0.4-0.85) was dominated by clip length and did not track error at all (+0.04 / -0.12).
+    """
     parts = [
-        piecewise(speech_s, [(3, 0), (60, 100)]),
-        piecewise(snr_db, [(0, 0), (25, 100)]) if snr_db is not None else 0.0,
-        piecewise(recognizer, [(0.4, 0), (0.85, 100)]) if recognizer is not None else 0.0,
+        piecewise(speech_s, [(3, 0), (15, 100)]),
+        piecewise(snr_db, [(5, 0), (25, 100)]) if snr_db is not None else 0.0,
+        piecewise(recognizer, [(0.6, 0), (0.9, 100)]) if recognizer is not None else 0.0,
     ]
     return min(parts)
 
 
-def video_confidence(*, usable_s: float, face_share: float, mean_luminance: float) -> float:
+def video_confidence(
+    *, usable_s: float, face_share: float, mean_luminance: float, dark_share: float = 0.0
+) -> float:
     """The weakest of: usable video length (0 at 3 s, 100 at 60 s), share of frames with a face
-    (0 at 0, 100 at 0.8), mean luminance (0 at 40, 100 at 90 of 255)."""
+    (0 at 0, 100 at 0.8), mean luminance (0 at 40, 100 at 90 of 255), and the share of frames
+    too dark to judge (100 at none, 0 at half)."""
     return min(
         piecewise(usable_s, [(3, 0), (60, 100)]),
         piecewise(face_share, [(0, 0), (0.8, 100)]),
         piecewise(mean_luminance, [(40, 0), (90, 100)]),
+        piecewise(dark_share, [(0, 100), (0.5, 0)]),
     )

@@ -81,18 +81,28 @@ VOCAL_FILLERS = {
 SENTENCE_END = tuple(".?!;:")
 BOUNDARY_PUNCT = tuple(",.?!;:-…")
 
-# "like" after these is a verb or a comparison ("I like", "would like", "looks like").
+# "like" after these is a verb or a comparison ("would like", "looks like"), even with a
+# boundary after it ("I would like, um, to ...").
 _LIKE_NOT_AFTER = {
-    "i", "you", "we", "they", "he", "she", "it", "people", "would", "do", "did", "don't",
-    "didn't", "really", "also", "not", "to", "might", "may", "could", "should", "will",
-    "look", "looks", "looked", "feel", "feels", "felt", "seem", "seems", "sounds", "just",
-    "more", "much", "anything", "something", "nothing",
+    "would", "do", "did", "don't", "didn't", "really", "also", "not", "to", "might", "may",
+    "could", "should", "will", "look", "looks", "looked", "feel", "feels", "felt", "seem",
+    "seems", "sounds", "just", "more", "much", "anything", "something", "nothing", "i'd",
+    "we'd", "you'd", "they'd",
 }  # fmt: skip
+# After a subject it is the verb ("I like it") unless a boundary follows it: the recogniser
+# often drops the comma before ("where I like, built ...") but keeps the pause after.
+_LIKE_SUBJECTS = {"i", "you", "we", "they", "he", "she", "it", "people"}
 # ...and before these, with no comma after "like", it is usually "such as"/comparison.
 _LIKE_NOT_BEFORE = {"a", "an", "the", "this", "that", "my", "your", "his", "her", "our", "their"}
 _YOU_KNOW_NOT_AFTER = {
     "do", "did", "don't", "didn't", "if", "what", "how", "as", "whether", "would", "might",
     "let", "may", "could", "should", "will", "that",
+}  # fmt: skip
+# ..."you know" before these, with no boundary after it, opens a question or clause
+# ("you know what we learned?", "you know how it goes").
+_YOU_KNOW_NOT_BEFORE = {
+    "what", "how", "why", "where", "who", "when", "which", "whether", "if", "that", "the",
+    "a", "an", "about", "him", "her", "them", "it", "this", "me", "us",
 }  # fmt: skip
 _I_MEAN_NOT_BEFORE = {"it", "to", "that"}
 _I_MEAN_NOT_AFTER = {"what", "which", "that", "do", "did", "don't", "didn't"}
@@ -249,10 +259,12 @@ def detect_fillers(
 
     * um/uh/er (and spellings like "umm", "erm") are always fillers;
     * "like" is a filler when set off by a comma or pause after it, or before it, unless the
-      word before (with no boundary between) makes it a verb or comparison ("I like", "would
-      like", "looks like"), or (with no boundary after it) a determiner follows ("like the");
+      word before (with no boundary between) makes it a verb or comparison ("would like",
+      "looks like"; a subject only with no boundary after: "I like it" but "where I like,
+      built"), or (with no boundary after it) a determiner follows ("like the");
     * "you know" is a filler when set off by a boundary on either side, unless it is a question
-      or clause ("do you know", "if you know", "as you know");
+      or clause ("do you know", "if you know", "as you know", or with no boundary after it
+      "you know what we learned?");
     * "I mean" likewise, unless "what I mean", or followed without a boundary by "it"/"to";
     * "sort of"/"kind of" (and "sorta"/"kinda") are fillers unless a determiner precedes them
       ("a kind of tool", "that sort of thing").
@@ -296,13 +308,17 @@ def detect_fillers(
             add(VOCAL_FILLERS[t], i, i)
         elif t == "like":
             after, before = boundary_after(i), boundary_before(i)
-            governed = not before and prev(i) in _LIKE_NOT_AFTER  # "I like", "looks like"
+            governed = not before and (
+                prev(i) in _LIKE_NOT_AFTER or (prev(i) in _LIKE_SUBJECTS and not after)
+            )  # "would like", "looks like", "I like it"
             comparison = not after and nxt(i) in _LIKE_NOT_BEFORE  # "like the others"
             if (after or before) and not governed and not comparison:
                 add("like", i, i)
         elif pair == ("you", "know"):
-            before = boundary_before(i)
-            if (before or boundary_after(i + 1)) and (before or prev(i) not in _YOU_KNOW_NOT_AFTER):
+            after, before = boundary_after(i + 1), boundary_before(i)
+            governed = not before and prev(i) in _YOU_KNOW_NOT_AFTER  # "do you know"
+            clause = not after and nxt(i + 1) in _YOU_KNOW_NOT_BEFORE  # "you know what ...?"
+            if (before or after) and not governed and not clause:
                 add("you know", i, i + 1)
                 i += 1
         elif pair == ("i", "mean"):

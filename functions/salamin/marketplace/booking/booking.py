@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -34,38 +34,25 @@ from salamin.core.errors import (
     Unavailable,
 )
 from salamin.core.log import log
-from salamin.gateways.stripe_gateway import PaymentIntentInfo
+from salamin.gateways.stripe_gateway import PaymentIntentInfo, PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import holds, pricing
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.expert import PublicExpert
-from salamin.models.session import BookingRequest, BookingResult, ExpertSession
+from salamin.models.session import BookingRequest, BookingResult, ExpertSession, PriceQuote
 
 CLAIM_ATTEMPTS = 5
 ACTIVE_PAID_STATUSES = ("confirmed", "completed", "no_show")
-
-
-class BookingPayments(Protocol):
-    def create_payment_intent(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        destination: str,
-        application_fee: int,
-        metadata: dict[str, str],
-        description: str,
-        idempotency_key: str,
-    ) -> PaymentIntentInfo: ...
-
-    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> Any: ...
 
 
 class SlotTaken(FailedPrecondition):
     """The requested time overlaps a confirmed booking or a live hold."""
 
     def __init__(self) -> None:
-        super().__init__("that time is no longer available; pick another slot", reason="slot_taken")
+        super().__init__(
+            "that time is no longer available; pick another slot",
+            reason="slot_taken",
+        )
 
 
 def load_expert(db: firestore.Client, expert_id: str) -> PublicExpert:
@@ -128,7 +115,7 @@ def _pick_token(
     *,
     what: str,
     clock: Clock,
-    payments: BookingPayments | None,
+    payments: PaymentsGateway | None,
 ) -> firestore.DocumentReference:
     """A free cap token under `parent` (a day or week doc); expired holds give theirs back."""
     tokens = parent.collection(col.CALENDAR_CAP_TOKENS)
@@ -163,7 +150,7 @@ def claim_time(
     expert: PublicExpert,
     contacts: dict[str, Any],
     clock: Clock,
-    payments: BookingPayments | None,
+    payments: PaymentsGateway | None,
 ) -> ExpertSession:
     """The one atomic commit of step 2; retried only when it lost a cap-token race."""
     units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
@@ -234,7 +221,7 @@ def _clear_expired_holders(
     *,
     lock_refs: list[firestore.DocumentReference],
     clock: Clock,
-    payments: BookingPayments | None,
+    payments: PaymentsGateway | None,
 ) -> None:
     """Fail fast on a live conflict; release expired holds that still sit on these units."""
     now = clock.now()
@@ -305,20 +292,17 @@ def _description(expert: PublicExpert, session_type: str, slot: availability.Boo
     return f"Salamin {session_type.replace('_', ' ')} with {name} on {slot.local_date}"
 
 
-def create_booking_request(
-    db: firestore.Client,
-    *,
-    caller: Caller,
-    request: BookingRequest,
-    clock: Clock,
-    payments: BookingPayments,
-    tasks: TaskScheduler | None,
-) -> BookingResult:
+def check_booker(caller: Caller, request: BookingRequest) -> None:
+    """Policy (pure): you book for yourself, and never yourself as the expert."""
     if request.userId is not None and request.userId != caller.uid:
         raise PermissionDenied("you can only book sessions for yourself")
     if caller.uid == request.expertId:
         raise FailedPrecondition("experts cannot book their own sessions", reason="own_session")
-    expert = load_expert(db, request.expertId)
+
+
+def check_bookable_expert(expert: PublicExpert) -> str:
+    """Policy (pure): only active experts whose payouts are set up can be booked. Returns the
+    Connect account the payment is destined for."""
     if expert.status != "active":
         raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
     if not expert.stripeAccountId or not expert.payoutsEnabled:
@@ -326,23 +310,22 @@ def create_booking_request(
             "this expert has not finished payout setup and cannot be booked yet",
             reason="expert_payouts_not_ready",
         )
-    now = clock.now()
-    slot = bookable_slot(
-        db,
-        expert=expert,
-        session_type=request.sessionType,
-        date=request.date,
-        start_time=request.startTime,
-        duration=request.duration,
-        now=now,
-    )
-    history = client_history(db, user_id=caller.uid, expert_id=expert.expertId)
-    quote = pricing.quote_session_price(
-        expert.pricing, session_type=request.sessionType, duration=request.duration, history=history
-    )
-    session_id = db.collection(col.EXPERT_SESSIONS).document().id
-    hold_expires = now + holds.HOLD_DURATION
-    session = ExpertSession(
+    return expert.stripeAccountId
+
+
+def new_session(
+    *,
+    session_id: str,
+    caller: Caller,
+    request: BookingRequest,
+    expert: PublicExpert,
+    slot: availability.BookableSlot,
+    quote: PriceQuote,
+    hold_expires: datetime,
+    now: datetime,
+) -> ExpertSession:
+    """The pending session a booking creates, held until `hold_expires` (pure)."""
+    return ExpertSession(
         sessionId=session_id,
         userId=caller.uid,
         expertId=expert.expertId,
@@ -365,6 +348,48 @@ def create_booking_request(
         preparationMaterials=request.preparationMaterials,
         createdAt=now,
     )
+
+
+def create_booking_request(
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    request: BookingRequest,
+    clock: Clock,
+    payments: PaymentsGateway,
+    tasks: TaskScheduler | None,
+) -> BookingResult:
+    """Check the booker and expert, apply the slot rules, price it, claim the time (one atomic
+    commit), then create the PaymentIntent and the hold's expiry task; undo on failure."""
+    check_booker(caller, request)
+    expert = load_expert(db, request.expertId)
+    destination = check_bookable_expert(expert)
+    now = clock.now()
+    slot = bookable_slot(
+        db,
+        expert=expert,
+        session_type=request.sessionType,
+        date=request.date,
+        start_time=request.startTime,
+        duration=request.duration,
+        now=now,
+    )
+    history = client_history(db, user_id=caller.uid, expert_id=expert.expertId)
+    quote = pricing.quote_session_price(
+        expert.pricing, session_type=request.sessionType, duration=request.duration, history=history
+    )
+    session_id = db.collection(col.EXPERT_SESSIONS).document().id
+    hold_expires = now + holds.HOLD_DURATION
+    session = new_session(
+        session_id=session_id,
+        caller=caller,
+        request=request,
+        expert=expert,
+        slot=slot,
+        quote=quote,
+        hold_expires=hold_expires,
+        now=now,
+    )
     contacts = _contacts(db, caller=caller, expert=expert)
     session = claim_time(
         db,
@@ -380,7 +405,7 @@ def create_booking_request(
         intent = payments.create_payment_intent(
             amount=quote.amount,
             currency=quote.currency,
-            destination=expert.stripeAccountId,
+            destination=destination,
             application_fee=quote.platformFee,
             metadata={"sessionId": session_id, "expertId": expert.expertId, "userId": caller.uid},
             description=_description(expert, request.sessionType, slot),
@@ -393,17 +418,7 @@ def create_booking_request(
         _undo_after_failure(db, session=session, exc=exc)
         raise
     if tasks is not None:
-        try:
-            tasks.enqueue(
-                queue=holds.EXPIRY_QUEUE,
-                task_id=holds.expiry_task_id(session_id),
-                payload={"sessionId": session_id},
-                schedule_time=hold_expires + holds.EXPIRY_GRACE,
-            )
-        except Exception as exc:  # the sweep releases the hold anyway
-            log(
-                "hold.task_enqueue_failed", severity="WARNING", sessionId=session_id, error=str(exc)
-            )
+        _schedule_expiry(tasks, session_id=session_id, hold_expires=hold_expires)
     log(
         "booking.held",
         sessionId=session_id,
@@ -420,6 +435,19 @@ def create_booking_request(
         currency=quote.currency,
         priceBreakdown=quote,
     )
+
+
+def _schedule_expiry(tasks: TaskScheduler, *, session_id: str, hold_expires: datetime) -> None:
+    """One Cloud Task per hold, just after it expires; the sweep is the safety net."""
+    try:
+        tasks.enqueue(
+            queue=holds.EXPIRY_QUEUE,
+            task_id=holds.expiry_task_id(session_id),
+            payload={"sessionId": session_id},
+            schedule_time=hold_expires + holds.EXPIRY_GRACE,
+        )
+    except Exception as exc:  # the sweep releases the hold anyway
+        log("hold.task_enqueue_failed", severity="WARNING", sessionId=session_id, error=str(exc))
 
 
 def _undo_after_failure(

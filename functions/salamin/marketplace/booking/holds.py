@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from google.cloud import firestore
 
@@ -17,8 +17,9 @@ from salamin.core import collections as col
 from salamin.core.clock import Clock
 from salamin.core.errors import SalaminError
 from salamin.core.log import log
+from salamin.gateways.stripe_gateway import PaymentsGateway
 from salamin.marketplace.calendar import occupancy
-from salamin.models.session import ExpertSession
+from salamin.models.session import ExpertSession, cancellation_update
 
 HOLD_DURATION = timedelta(minutes=30)
 EXPIRY_QUEUE = "expireHold"
@@ -26,10 +27,6 @@ EXPIRY_GRACE = timedelta(seconds=30)
 """The task runs this long after expiry, so a slightly early clock never finds it not yet due."""
 
 ExpirySource = Literal["task", "sweep", "booking"]
-
-
-class PaymentCanceller(Protocol):
-    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> Any: ...
 
 
 def expiry_task_id(session_id: str) -> str:
@@ -57,7 +54,7 @@ def expire_hold(
     *,
     session_id: str,
     clock: Clock,
-    payments: PaymentCanceller | None,
+    payments: PaymentsGateway | None,
     source: ExpirySource,
 ) -> bool:
     """Release an unpaid hold whose time is up. True only for the one call that released it."""
@@ -79,13 +76,8 @@ def expire_hold(
         transaction.update(
             ref,
             {
-                "status": "cancelled",
-                "cancelledBy": "system",
-                "cancellationReason": "hold_expired",
-                "cancelledAt": now,
+                **cancellation_update(by="system", reason="hold_expired", now=now),
                 "expiredBy": source,
-                "lockUnits": [],
-                "capTokens": [],
             },
         )
         return session
@@ -100,7 +92,7 @@ def expire_hold(
 
 
 def cancel_intent_quietly(
-    payments: PaymentCanceller, payment_intent_id: str, *, session_id: str
+    payments: PaymentsGateway, payment_intent_id: str, *, session_id: str
 ) -> None:
     """Best effort: an intent that was paid meanwhile is handled by the late-payment path."""
     try:
@@ -122,7 +114,7 @@ class SweepResult:
 
 
 def sweep_expired_holds(
-    db: firestore.Client, *, clock: Clock, payments: PaymentCanceller | None, limit: int = 200
+    db: firestore.Client, *, clock: Clock, payments: PaymentsGateway | None, limit: int = 200
 ) -> SweepResult:
     """The safety net behind the per-hold tasks: release every pending hold past its expiry."""
     now = clock.now()

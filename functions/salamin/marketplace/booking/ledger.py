@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.marketplace.booking import pricing
-from salamin.models.session import ExpertSession, ExpertTransaction
+from salamin.models.session import ExpertSession, ExpertTransaction, LedgerType
 
 
 def _ref(db: firestore.Client, transaction_id: str) -> firestore.DocumentReference:
@@ -30,26 +31,23 @@ def _ref(db: firestore.Client, transaction_id: str) -> firestore.DocumentReferen
 def charge_line(
     session: ExpertSession, *, payment_intent_id: str | None, now: datetime
 ) -> ExpertTransaction:
-    fee = session.priceBreakdown.platformFee
-    return ExpertTransaction(
-        transactionId=f"{session.sessionId}_charge",
-        type="charge",
-        expertId=session.expertId,
-        userId=session.userId,
-        sessionId=session.sessionId,
-        currency=session.currency,
-        grossAmount=session.price,
-        platformFee=fee,
-        netAmount=session.price - fee,
+    """The money in: the price, the platform's fee, the expert's net."""
+    return _line(
+        session,
+        suffix="charge",
+        kind="charge",
+        gross=session.price,
+        fee=session.priceBreakdown.platformFee,
         status="pending_payout",
-        paymentIntentId=payment_intent_id,
-        createdAt=now,
+        payment_intent_id=payment_intent_id,
+        now=now,
     )
 
 
 def refund_line(
     session: ExpertSession, *, amount: int, refunded_before: int, now: datetime
 ) -> ExpertTransaction:
+    """Money back: a negative line returning the fee in proportion (on running totals)."""
     after = refunded_before + amount
     if amount <= 0 or after > session.price:
         raise ValueError("refund must be positive and never above the price")
@@ -59,18 +57,41 @@ def refund_line(
         refunded_before=refunded_before,
         refunded_after=after,
     )
+    return _line(
+        session,
+        suffix=f"refund_{after}",
+        kind="refund",
+        gross=-amount,
+        fee=-fee_back,
+        status="reversal",
+        payment_intent_id=session.paymentIntentId,
+        now=now,
+    )
+
+
+def _line(
+    session: ExpertSession,
+    *,
+    suffix: str,
+    kind: LedgerType,
+    gross: int,
+    fee: int,
+    status: Literal["pending_payout", "reversal"],
+    payment_intent_id: str | None,
+    now: datetime,
+) -> ExpertTransaction:
     return ExpertTransaction(
-        transactionId=f"{session.sessionId}_refund_{after}",
-        type="refund",
+        transactionId=f"{session.sessionId}_{suffix}",
+        type=kind,
         expertId=session.expertId,
         userId=session.userId,
         sessionId=session.sessionId,
         currency=session.currency,
-        grossAmount=-amount,
-        platformFee=-fee_back,
-        netAmount=-(amount - fee_back),
-        status="reversal",
-        paymentIntentId=session.paymentIntentId,
+        grossAmount=gross,
+        platformFee=fee,
+        netAmount=gross - fee,
+        status=status,
+        paymentIntentId=payment_intent_id,
         createdAt=now,
     )
 

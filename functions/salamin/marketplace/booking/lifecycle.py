@@ -9,7 +9,6 @@ Only the session's own user or expert may act, in their own role.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -19,11 +18,13 @@ from salamin.core import money
 from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
+from salamin.gateways.stripe_gateway import PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import booking, holds, ledger, notifications, performance
-from salamin.marketplace.booking.payments import PaymentsGateway, make_pending_refund, settle
-from salamin.marketplace.calendar import occupancy
-from salamin.models.session import ExpertSession, Party, RefundRecord
+from salamin.marketplace.booking.payments import make_pending_refund, settle
+from salamin.marketplace.calendar import availability, occupancy
+from salamin.models.base import SalaminModel
+from salamin.models.session import ExpertSession, Party, RefundRecord, cancellation_update
 
 FULL_REFUND_NOTICE = timedelta(hours=24)
 HALF_REFUND_NOTICE = timedelta(hours=2)
@@ -103,8 +104,7 @@ def _refund_updates(
 # --- cancel --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CancelOutcome:
+class CancelOutcome(SalaminModel):
     sessionId: str
     status: str
     paymentStatus: str
@@ -112,6 +112,48 @@ class CancelOutcome:
     refundAmount: int
     currency: str
     refundStatus: Literal["none", "pending", "succeeded"]
+
+
+class CancelDecision(SalaminModel):
+    """What a cancellation does, decided from the session as read."""
+
+    already: bool
+    """The session was cancelled before: answer as then, change nothing."""
+    paid: bool
+    percentage: int
+    """The refund tier (0 for an unpaid hold)."""
+    amount: int
+    """Minor units to refund now."""
+
+
+def decide_cancellation(
+    session: ExpertSession, *, cancelled_by: Party, now: datetime
+) -> CancelDecision:
+    """The refund tier and amount, or why this session cannot be cancelled (pure)."""
+    if session.status == "cancelled":
+        return CancelDecision(
+            already=True,
+            paid=False,
+            percentage=session.refundPercentage or 0,
+            amount=session.refund.amount if session.refund else 0,
+        )
+    if session.status not in ("pending", "confirmed"):
+        raise FailedPrecondition(
+            f"a {session.status} session cannot be cancelled", reason="invalid_session_state"
+        )
+    paid = session.status == "confirmed"
+    if not paid:
+        return CancelDecision(already=False, paid=False, percentage=0, amount=0)
+    if now >= session.scheduledDate:
+        raise FailedPrecondition(
+            "the session has started; report a no-show instead of cancelling",
+            reason="session_started",
+        )
+    percentage = refund_percentage(cancelled_by=cancelled_by, notice=session.scheduledDate - now)
+    amount = refund_amount(
+        price=session.price, percentage=percentage, already_refunded=session.refundedAmount
+    )
+    return CancelDecision(already=False, paid=True, percentage=percentage, amount=amount)
 
 
 def cancel_session(
@@ -125,65 +167,34 @@ def cancel_session(
     payments: PaymentsGateway,
     tasks: TaskScheduler | None,
 ) -> CancelOutcome:
+    """Read the session, `decide_cancellation`, write the cancellation; then cancel the unpaid
+    intent or make the decided refund (after commit, idempotent)."""
     now = clock.now()
-    ref = holds.session_ref(db, session_id)
 
     @firestore.transactional
-    def txn(transaction: firestore.Transaction) -> tuple[ExpertSession, int, int]:
+    def txn(transaction: firestore.Transaction) -> tuple[ExpertSession, CancelDecision]:
         session = _load(transaction, db, session_id)
         _authorize(caller, session, cancelled_by)
-        if session.status == "cancelled":
-            return (
-                session,
-                session.refundPercentage or 0,
-                session.refund.amount if session.refund else 0,
-            )
-        if session.status not in ("pending", "confirmed"):
-            raise FailedPrecondition(
-                f"a {session.status} session cannot be cancelled", reason="invalid_session_state"
-            )
-        paid = session.status == "confirmed"
-        if paid and now >= session.scheduledDate:
-            raise FailedPrecondition(
-                "the session has started; report a no-show instead of cancelling",
-                reason="session_started",
-            )
-        percentage = refund_percentage(
-            cancelled_by=cancelled_by, notice=session.scheduledDate - now
-        )
-        amount = (
-            refund_amount(
-                price=session.price, percentage=percentage, already_refunded=session.refundedAmount
-            )
-            if paid
-            else 0
-        )
-        contacts = _contacts(transaction, db, session_id) if paid else {}
-        expert = (
-            performance.expert_ref(db, session.expertId).get(transaction=transaction).to_dict()
-            or {}
-            if paid
-            else {}
-        )
+        decision = decide_cancellation(session, cancelled_by=cancelled_by, now=now)
+        if decision.already:
+            return session, decision
+        contacts = _contacts(transaction, db, session_id) if decision.paid else {}
+        expert_ref = performance.expert_ref(db, session.expertId)
+        expert = (expert_ref.get(transaction=transaction).to_dict() or {}) if decision.paid else {}
         release = occupancy.read_release(transaction, db, session)
         # --- writes
         occupancy.apply_release(transaction, release)
         updates: dict[str, Any] = {
-            "status": "cancelled",
-            "cancelledBy": cancelled_by,
-            "cancellationReason": reason,
-            "cancelledAt": now,
-            "refundPercentage": percentage if paid else 0,
-            "lockUnits": [],
-            "capTokens": [],
+            **cancellation_update(by=cancelled_by, reason=reason, now=now),
+            "refundPercentage": decision.percentage,
             "inviteSequence": session.inviteSequence + 1,
         }
-        if paid:
+        if decision.paid:
             refund_fields, net = _refund_updates(
                 transaction,
                 db,
                 session=session,
-                amount=amount,
+                amount=decision.amount,
                 reason=f"cancelled_by_{cancelled_by}",
                 key=f"{session_id}-refund-cancel",
                 now=now,
@@ -191,24 +202,23 @@ def cancel_session(
             updates.update(refund_fields)
             counter = "expertCancellations" if cancelled_by == "expert" else "userCancellations"
             transaction.update(
-                performance.expert_ref(db, session.expertId),
-                performance.stats_update(expert, earnings=net, counters={counter: 1}),
+                expert_ref, performance.stats_update(expert, earnings=net, counters={counter: 1})
             )
-            cancelled = session.model_copy(update={"inviteSequence": session.inviteSequence + 1})
             notifications.session_cancelled(
                 transaction,
                 db,
-                session=cancelled,
+                session=session.model_copy(update={"inviteSequence": session.inviteSequence + 1}),
                 contacts=contacts,
                 now=now,
                 cancelled_by=cancelled_by,
-                refund_amount=amount,
+                refund_amount=decision.amount,
                 reason=reason,
             )
-        transaction.update(ref, updates)
-        return session, percentage if paid else 0, amount
+        transaction.update(holds.session_ref(db, session_id), updates)
+        return session, decision
 
-    before, percentage, amount = txn(db.transaction())
+    before, decision = txn(db.transaction())
+    percentage, amount = decision.percentage, decision.amount
     if before.status == "pending" and before.paymentIntentId:
         holds.cancel_intent_quietly(payments, before.paymentIntentId, session_id=session_id)
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=tasks)
@@ -240,6 +250,80 @@ def settle_quietly(
 # --- reschedule ----------------------------------------------------------------------------------
 
 
+def check_reschedule(session: ExpertSession, *, caller: Caller, now: datetime) -> None:
+    """Who may move a session, and when (pure): its user or expert, a confirmed session, free
+    of charge only 24 h or more before it starts."""
+    if caller.uid not in (session.userId, session.expertId):
+        raise PermissionDenied("only the session's user or expert can reschedule it")
+    if session.status != "confirmed":
+        raise FailedPrecondition(
+            f"a {session.status} session cannot be rescheduled", reason="invalid_session_state"
+        )
+    if session.scheduledDate - now < FREE_RESCHEDULE_NOTICE:
+        raise FailedPrecondition(
+            "sessions can be moved free of charge only 24 hours or more before they start; "
+            "cancel instead",
+            reason="too_late_to_reschedule",
+        )
+
+
+def reusable_tokens(cap_tokens: list[str], *, day_path: str, week_path: str) -> list[str]:
+    """The cap tokens a move keeps: those of the day and week it stays in (pure)."""
+    return [p for p in cap_tokens if p.startswith((day_path + "/", week_path + "/"))]
+
+
+def moved_session(
+    session: ExpertSession,
+    *,
+    slot: availability.BookableSlot,
+    start_time: str,
+    units: list[str],
+    tokens: list[str],
+    now: datetime,
+) -> ExpertSession:
+    """The session at its new time, holding the new time's units and tokens (pure)."""
+    return session.model_copy(
+        update={
+            "scheduledDate": slot.start,
+            "endDate": slot.end,
+            "blockedUntil": slot.blocked_until,
+            "localDate": slot.local_date,
+            "localWeek": slot.local_week,
+            "localStartTime": start_time,
+            "lockUnits": units,
+            "capTokens": tokens,
+            "rescheduleCount": session.rescheduleCount + 1,
+            "inviteSequence": session.inviteSequence + 1,
+            "rescheduledAt": now,
+        }
+    )
+
+
+RESCHEDULE_FIELDS = (
+    "scheduledDate",
+    "endDate",
+    "blockedUntil",
+    "localDate",
+    "localWeek",
+    "localStartTime",
+    "lockUnits",
+    "capTokens",
+    "rescheduleCount",
+    "inviteSequence",
+    "rescheduledAt",
+)
+"""What a move changes on the session document."""
+
+
+def _unavailable(exc: occupancy.TimeUnavailable) -> Exception:
+    if exc.reason == "slot_taken":
+        return booking.SlotTaken()
+    return FailedPrecondition(
+        f"the expert's {exc.reason.split('_')[0]} is fully booked",
+        reason="week_full" if exc.reason.startswith("week") else "day_full",
+    )
+
+
 def reschedule_session(
     db: firestore.Client,
     *,
@@ -249,24 +333,18 @@ def reschedule_session(
     start_time: str,
     clock: Clock,
 ) -> ExpertSession:
-    """Move a confirmed session, free of charge, when it is 24 h or more away."""
+    """Move a confirmed session, free of charge, when it is 24 h or more away.
+
+    Outside the transaction: `check_reschedule` and the slot rules. Inside: read the session
+    (unchanged?), the new time's locks and tokens and what the old time holds; then free what
+    the new time does not reuse, occupy the new time and write `moved_session`.
+    """
     now = clock.now()
     snap = holds.session_ref(db, session_id).get()
     if not snap.exists:
         raise NotFound("no such session", reason="session_not_found")
     current = holds.load_session(snap)
-    if caller.uid not in (current.userId, current.expertId):
-        raise PermissionDenied("only the session's user or expert can reschedule it")
-    if current.status != "confirmed":
-        raise FailedPrecondition(
-            f"a {current.status} session cannot be rescheduled", reason="invalid_session_state"
-        )
-    if current.scheduledDate - now < FREE_RESCHEDULE_NOTICE:
-        raise FailedPrecondition(
-            "sessions can be moved free of charge only 24 hours or more before they start; "
-            "cancel instead",
-            reason="too_late_to_reschedule",
-        )
+    check_reschedule(current, caller=caller, now=now)
     expert = booking.load_expert(db, current.expertId)
     slot = booking.bookable_slot(
         db,
@@ -279,7 +357,6 @@ def reschedule_session(
         exclude_session_id=session_id,
     )
     units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
-    ref = holds.session_ref(db, session_id)
 
     @firestore.transactional
     def txn(transaction: firestore.Transaction) -> ExpertSession:
@@ -289,12 +366,11 @@ def reschedule_session(
                 "the session changed meanwhile; reload and try again", reason="session_changed"
             )
         contacts = _contacts(transaction, db, session_id)
-        keep = [
-            p
-            for p in session.capTokens
-            if p.startswith(occupancy.day_ref(db, session.expertId, slot.local_date).path + "/")
-            or p.startswith(occupancy.week_ref(db, session.expertId, slot.local_week).path + "/")
-        ]
+        keep = reusable_tokens(
+            session.capTokens,
+            day_path=occupancy.day_ref(db, session.expertId, slot.local_date).path,
+            week_path=occupancy.week_ref(db, session.expertId, slot.local_week).path,
+        )
         try:
             taken = occupancy.read_occupancy(
                 transaction,
@@ -310,14 +386,7 @@ def reschedule_session(
                 now=now,
             )
         except occupancy.TimeUnavailable as exc:
-            raise (
-                booking.SlotTaken()
-                if exc.reason == "slot_taken"
-                else FailedPrecondition(
-                    f"the expert's {exc.reason.split('_')[0]} is fully booked",
-                    reason="week_full" if exc.reason.startswith("week") else "day_full",
-                )
-            ) from None
+            raise _unavailable(exc) from None
         old = occupancy.read_release(transaction, db, session)
         # --- writes: free what the new time does not reuse, then occupy the new time
         new_paths = {r.path for r in taken.lock_refs}
@@ -333,39 +402,11 @@ def reschedule_session(
             expires_at=None,
             now=now,
         )
-        moved = session.model_copy(
-            update={
-                "scheduledDate": slot.start,
-                "endDate": slot.end,
-                "blockedUntil": slot.blocked_until,
-                "localDate": slot.local_date,
-                "localWeek": slot.local_week,
-                "localStartTime": start_time,
-                "lockUnits": units,
-                "capTokens": tokens,
-                "rescheduleCount": session.rescheduleCount + 1,
-                "inviteSequence": session.inviteSequence + 1,
-                "rescheduledAt": now,
-            }
+        moved = moved_session(
+            session, slot=slot, start_time=start_time, units=units, tokens=tokens, now=now
         )
         transaction.update(
-            ref,
-            {
-                k: getattr(moved, k)
-                for k in (
-                    "scheduledDate",
-                    "endDate",
-                    "blockedUntil",
-                    "localDate",
-                    "localWeek",
-                    "localStartTime",
-                    "lockUnits",
-                    "capTokens",
-                    "rescheduleCount",
-                    "inviteSequence",
-                    "rescheduledAt",
-                )
-            },
+            holds.session_ref(db, session_id), {k: getattr(moved, k) for k in RESCHEDULE_FIELDS}
         )
         occupancy.write_busy(transaction, db, moved, status="confirmed")
         notifications.session_rescheduled(

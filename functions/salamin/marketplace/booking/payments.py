@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from google.cloud import firestore
 
@@ -40,29 +40,19 @@ from salamin.core.errors import (
 )
 from salamin.core.log import log
 from salamin.gateways.meetings import new_meeting_link
-from salamin.gateways.stripe_gateway import PaymentIntentInfo, RefundInfo, StripeEvent
+from salamin.gateways.stripe_gateway import (
+    PaymentIntentInfo,
+    PaymentsGateway,
+    StripeEvent,
+)
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import holds, ledger, notifications, payouts, performance
+from salamin.marketplace.booking import holds, ledger, notifications, performance
+from salamin.marketplace.booking.events import already_applied, record_event, record_plain
 from salamin.marketplace.calendar import occupancy
-from salamin.models.session import ExpertSession, RefundRecord
+from salamin.models.session import ExpertSession, RefundRecord, cancellation_update
 
 PAYMENT_RANK = {"pending": 0, "failed": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
 Result = Literal["confirmed", "already", "refunded", "orphan_refunded", "ignored", "duplicate"]
-
-
-class PaymentsGateway(Protocol):
-    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
-
-    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> Any: ...
-
-    def refund(
-        self,
-        *,
-        payment_intent_id: str,
-        amount: int,
-        metadata: dict[str, str],
-        idempotency_key: str,
-    ) -> RefundInfo: ...
 
 
 @dataclass(frozen=True)
@@ -73,47 +63,45 @@ class Outcome:
     paymentStatus: str | None = None
 
 
-def event_ref(db: firestore.Client, event_id: str) -> firestore.DocumentReference:
-    return db.collection(col.STRIPE_EVENTS).document(event_id)
-
-
-def _record_event(
-    transaction: firestore.Transaction,
-    db: firestore.Client,
-    event: StripeEvent | None,
-    *,
-    now: datetime,
-    session_id: str | None,
-    outcome: str,
-) -> None:
-    if event is None:
-        return
-    transaction.create(
-        event_ref(db, event.id),
-        {
-            "eventId": event.id,
-            "type": event.type,
-            "created": event.created,
-            "sessionId": session_id,
-            "outcome": outcome,
-            "status": "applied",
-            "receivedAt": now,
-        },
-    )
-
-
-def _already_applied(
-    transaction: firestore.Transaction, db: firestore.Client, event: StripeEvent | None
-) -> bool:
-    return event is not None and event_ref(db, event.id).get(transaction=transaction).exists
-
-
 def with_payment_status(current: str, new: str) -> str:
     """Forward-only: the later of the two payment states."""
     return new if PAYMENT_RANK[new] > PAYMENT_RANK[current] else current
 
 
 # --- confirmation --------------------------------------------------------------------------------
+
+
+PaymentStep = Literal["orphan", "already", "occupy", "refund"]
+
+
+def decide_payment(
+    session: ExpertSession | None, *, intent: PaymentIntentInfo, now: datetime
+) -> tuple[PaymentStep, str | None]:
+    """What a succeeded PaymentIntent does to its session, read in the transaction (pure):
+    - `orphan`: no such session, or the intent does not match it (id, amount, currency): the
+      money goes back;
+    - `already`: the session is paid already;
+    - `occupy`: a pending hold, or an expired hold whose time is still ahead: take the time
+      (which may still turn out to be gone);
+    - `refund` with a reason: the session cannot be booked any more.
+    """
+    if session is None:
+        return "orphan", "unknown_session"
+    if (
+        (session.paymentIntentId and session.paymentIntentId != intent.id)
+        or intent.amount != session.price
+        or intent.currency.upper() != session.currency.upper()
+    ):
+        return "orphan", "mismatch"
+    if PAYMENT_RANK[session.paymentStatus] >= PAYMENT_RANK["paid"]:
+        return "already", None
+    if session.status == "pending" or (
+        session.status == "cancelled"
+        and session.cancellationReason == "hold_expired"
+        and session.scheduledDate > now
+    ):
+        return "occupy", None
+    return "refund", "session_not_bookable"
 
 
 def confirm_payment(
@@ -125,7 +113,9 @@ def confirm_payment(
     tasks: TaskScheduler | None,
     event: StripeEvent | None = None,
 ) -> Outcome:
-    """Apply a succeeded PaymentIntent to its session, once."""
+    """Apply a succeeded PaymentIntent to its session, once: read the event record and the
+    session, `decide_payment`, then write the confirmation or the late refund with the event
+    record; after commit, refund an orphan or `settle`."""
     if intent.status != "succeeded":
         raise FailedPrecondition(
             f"payment not successful (status {intent.status})",
@@ -135,59 +125,47 @@ def confirm_payment(
     session_id = intent.metadata.get("sessionId")
     if not session_id:
         log("payment.not_ours", severity="WARNING", paymentIntentId=intent.id)
-        _record_plain(db, event, clock=clock, outcome="ignored")
+        record_plain(db, event, clock=clock, outcome="ignored")
         return Outcome(result="ignored")
     ref = holds.session_ref(db, session_id)
     now = clock.now()
 
     @firestore.transactional
     def txn(transaction: firestore.Transaction) -> Outcome:
-        if _already_applied(transaction, db, event):
+        if already_applied(transaction, db, event):
             return Outcome(result="duplicate", sessionId=session_id)
         snap = ref.get(transaction=transaction)
-        if not snap.exists:
-            _record_event(
-                transaction, db, event, now=now, session_id=session_id, outcome="orphan_refunded"
+        session = holds.load_session(snap) if snap.exists else None
+        step, reason = decide_payment(session, intent=intent, now=now)
+
+        def recorded(outcome: Outcome) -> Outcome:
+            record_event(
+                transaction, db, event, now=now, session_id=session_id, outcome=outcome.result
             )
-            return Outcome(result="orphan_refunded", sessionId=session_id)
-        session = holds.load_session(snap)
-        if (
-            (session.paymentIntentId and session.paymentIntentId != intent.id)
-            or intent.amount != session.price
-            or intent.currency.upper() != session.currency.upper()
-        ):
-            log(
-                "payment.mismatch",
-                severity="ERROR",
-                sessionId=session_id,
-                paymentIntentId=intent.id,
-                amount=intent.amount,
-                price=session.price,
-            )
-            _record_event(
-                transaction, db, event, now=now, session_id=session_id, outcome="orphan_refunded"
-            )
-            return Outcome(result="orphan_refunded", sessionId=session_id)
-        if PAYMENT_RANK[session.paymentStatus] >= PAYMENT_RANK["paid"]:
-            _record_event(transaction, db, event, now=now, session_id=session_id, outcome="already")
-            return Outcome("already", session_id, session.status, session.paymentStatus)
+            return outcome
+
+        if session is None or step == "orphan":
+            if reason == "mismatch":
+                log(
+                    "payment.mismatch",
+                    severity="ERROR",
+                    sessionId=session_id,
+                    paymentIntentId=intent.id,
+                    amount=intent.amount,
+                    price=session.price if session else None,
+                )
+            return recorded(Outcome(result="orphan_refunded", sessionId=session_id))
+        if step == "already":
+            return recorded(Outcome("already", session_id, session.status, session.paymentStatus))
         contacts = (holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict()) or {}
         expert_snap = performance.expert_ref(db, session.expertId).get(transaction=transaction)
         expert = expert_snap.to_dict() or {}
-
         taken: occupancy.Occupancy | None = None
-        refund_reason: str | None = None
-        if session.status == "pending" or (
-            session.status == "cancelled"
-            and session.cancellationReason == "hold_expired"
-            and session.scheduledDate > now
-        ):
+        if step == "occupy":
             try:
                 taken = _read_own_time(transaction, db, session, expert, now)
             except occupancy.TimeUnavailable as exc:
-                refund_reason = exc.reason
-        else:
-            refund_reason = "session_not_bookable"
+                reason = exc.reason
 
         if taken is not None:
             confirmed = _write_confirmation(
@@ -200,11 +178,9 @@ def confirm_payment(
                 contacts=contacts,
                 now=now,
             )
-            _record_event(
-                transaction, db, event, now=now, session_id=session_id, outcome="confirmed"
+            return recorded(
+                Outcome("confirmed", session_id, confirmed.status, confirmed.paymentStatus)
             )
-            return Outcome("confirmed", session_id, confirmed.status, confirmed.paymentStatus)
-
         release = (
             occupancy.read_release(transaction, db, session)
             if session.status == "pending"
@@ -217,15 +193,14 @@ def confirm_payment(
             intent=intent,
             contacts=contacts,
             now=now,
-            reason=refund_reason or "slot_taken",
+            reason=reason or "slot_taken",
             release=release,
         )
-        _record_event(transaction, db, event, now=now, session_id=session_id, outcome="refunded")
-        return Outcome("refunded", session_id, "cancelled", "refunded")
+        return recorded(Outcome("refunded", session_id, "cancelled", "refunded"))
 
     outcome = txn(db.transaction())
     if outcome.result == "orphan_refunded":
-        _refund_orphan(payments, intent)
+        refund_orphan(payments, intent)
     elif outcome.sessionId:
         settle(db, session_id=outcome.sessionId, payments=payments, tasks=tasks)
     log("payment.applied", sessionId=session_id, paymentIntentId=intent.id, result=outcome.result)
@@ -348,19 +323,12 @@ def _write_late_refund(
     }
     if release is not None:  # a pending session whose time was taken: free what it still has
         occupancy.apply_release(transaction, release)
-        updates.update(
-            lockUnits=[],
-            capTokens=[],
-            status="cancelled",
-            cancelledBy="system",
-            cancellationReason=reason,
-            cancelledAt=now,
-        )
+        updates.update(cancellation_update(by="system", reason=reason, now=now))
     transaction.update(holds.session_ref(db, session.sessionId), updates)
     notifications.late_payment_refunded(transaction, db, session=paid, contacts=contacts, now=now)
 
 
-def _refund_orphan(payments: PaymentsGateway, intent: PaymentIntentInfo) -> None:
+def refund_orphan(payments: PaymentsGateway, intent: PaymentIntentInfo) -> None:
     try:
         payments.refund(
             payment_intent_id=intent.id,
@@ -446,183 +414,6 @@ def retry_pending_refunds(
         except SalaminError:
             continue
     return made
-
-
-# --- webhook events ------------------------------------------------------------------------------
-
-
-def _record_plain(
-    db: firestore.Client, event: StripeEvent | None, *, clock: Clock, outcome: str
-) -> None:
-    if event is None:
-        return
-
-    @firestore.transactional
-    def txn(transaction: firestore.Transaction) -> None:
-        if _already_applied(transaction, db, event):
-            return
-        _record_event(transaction, db, event, now=clock.now(), session_id=None, outcome=outcome)
-
-    txn(db.transaction())
-
-
-def payment_failed(db: firestore.Client, *, event: StripeEvent, clock: Clock) -> Outcome:
-    """Keep the hold until it expires; mark the attempt failed and tell the user."""
-    intent = PaymentIntentInfo.from_dict(event.object)
-    session_id = intent.metadata.get("sessionId")
-    if not session_id:
-        _record_plain(db, event, clock=clock, outcome="ignored")
-        return Outcome("ignored")
-    error = (event.object.get("last_payment_error") or {}).get("message")
-    ref = holds.session_ref(db, session_id)
-    now = clock.now()
-
-    @firestore.transactional
-    def txn(transaction: firestore.Transaction) -> Outcome:
-        if _already_applied(transaction, db, event):
-            return Outcome("duplicate", session_id)
-        snap = ref.get(transaction=transaction)
-        if not snap.exists:
-            _record_event(transaction, db, event, now=now, session_id=session_id, outcome="ignored")
-            return Outcome("ignored", session_id)
-        session = holds.load_session(snap)
-        if (
-            session.status != "pending"
-            or PAYMENT_RANK[session.paymentStatus] > PAYMENT_RANK["failed"]
-        ):
-            _record_event(transaction, db, event, now=now, session_id=session_id, outcome="stale")
-            return Outcome("ignored", session_id, session.status, session.paymentStatus)
-        contacts = holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict() or {}
-        transaction.update(
-            ref, {"paymentStatus": "failed", "lastPaymentError": error or "payment failed"}
-        )
-        notifications.payment_failed(
-            transaction,
-            db,
-            session=session,
-            contacts=contacts,
-            now=now,
-            event_id=event.id,
-            message=error,
-        )
-        _record_event(transaction, db, event, now=now, session_id=session_id, outcome="failed")
-        return Outcome("ignored", session_id, session.status, "failed")
-
-    return txn(db.transaction())
-
-
-def charge_refunded(db: firestore.Client, *, event: StripeEvent, clock: Clock) -> Outcome:
-    """Sync refunds made at Stripe; a refund we did not decide (dashboard) is ledgered here."""
-    charge = event.object
-    session_id = (charge.get("metadata") or {}).get("sessionId")
-    payment_intent_id = charge.get("payment_intent")
-    if not session_id and payment_intent_id:
-        found = list(
-            db.collection(col.EXPERT_SESSIONS)
-            .where(filter=firestore.FieldFilter("paymentIntentId", "==", payment_intent_id))
-            .limit(1)
-            .stream()
-        )
-        session_id = found[0].id if found else None
-    if not session_id:
-        _record_plain(db, event, clock=clock, outcome="ignored")
-        return Outcome("ignored")
-    refunded_total = int(charge.get("amount_refunded") or 0)
-    ref = holds.session_ref(db, session_id)
-    now = clock.now()
-
-    @firestore.transactional
-    def txn(transaction: firestore.Transaction) -> Outcome:
-        if _already_applied(transaction, db, event):
-            return Outcome("duplicate", session_id)
-        snap = ref.get(transaction=transaction)
-        if not snap.exists:
-            _record_event(transaction, db, event, now=now, session_id=session_id, outcome="ignored")
-            return Outcome("ignored", session_id)
-        session = holds.load_session(snap)
-        updates: dict[str, Any] = {}
-        if refunded_total > session.refundedAmount and session.paymentStatus != "pending":
-            expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
-            line = ledger.refund_line(
-                session,
-                amount=min(refunded_total, session.price) - session.refundedAmount,
-                refunded_before=session.refundedAmount,
-                now=now,
-            )
-            ledger.write_line(transaction, db, line)
-            transaction.update(
-                performance.expert_ref(db, session.expertId),
-                performance.stats_update(expert.to_dict() or {}, earnings=line.netAmount),
-            )
-            updates["refundedAmount"] = session.refundedAmount - line.grossAmount
-        total = max(session.refundedAmount, min(refunded_total, session.price))
-        if total > 0:
-            target = "refunded" if total >= session.price else "partially_refunded"
-            new_status = with_payment_status(session.paymentStatus, target)
-            if new_status != session.paymentStatus:
-                updates["paymentStatus"] = new_status
-        if (
-            session.refund is not None
-            and session.refund.status == "pending"
-            and refunded_total >= session.refundedAmount
-        ):
-            updates["refund.status"] = "succeeded"
-        if updates:
-            transaction.update(ref, updates)
-        _record_event(
-            transaction, db, event, now=now, session_id=session_id, outcome="refund_synced"
-        )
-        return Outcome(
-            "ignored",
-            session_id,
-            session.status,
-            updates.get("paymentStatus", session.paymentStatus),
-        )
-
-    return txn(db.transaction())
-
-
-def handle_event(
-    db: firestore.Client,
-    *,
-    event: StripeEvent,
-    clock: Clock,
-    payments: PaymentsGateway,
-    tasks: TaskScheduler | None,
-) -> Outcome:
-    """Apply one verified Stripe event once, then finish its idempotent after-effects."""
-    ref = event_ref(db, event.id)
-    seen = ref.get()
-    if seen.exists and seen.get("status") == "done":
-        return Outcome("duplicate", seen.get("sessionId"))
-    if event.type == "payment_intent.succeeded":
-        outcome = confirm_payment(
-            db,
-            intent=PaymentIntentInfo.from_dict(event.object),
-            clock=clock,
-            payments=payments,
-            tasks=tasks,
-            event=event,
-        )
-        if outcome.result == "duplicate" and outcome.sessionId:
-            intent = PaymentIntentInfo.from_dict(event.object)
-            if seen.exists and seen.get("outcome") == "orphan_refunded":
-                _refund_orphan(payments, intent)
-            else:
-                settle(db, session_id=outcome.sessionId, payments=payments, tasks=tasks)
-    elif event.type == "payment_intent.payment_failed":
-        outcome = payment_failed(db, event=event, clock=clock)
-    elif event.type == "charge.refunded":
-        outcome = charge_refunded(db, event=event, clock=clock)
-    elif event.type == "account.updated":
-        payouts.sync_account(db, account=event.object, event_created=event.created)
-        _record_plain(db, event, clock=clock, outcome="account_synced")
-        outcome = Outcome("ignored")
-    else:
-        _record_plain(db, event, clock=clock, outcome="ignored")
-        outcome = Outcome("ignored")
-    ref.update({"status": "done", "doneAt": clock.now()})
-    return outcome
 
 
 # --- the spec's confirmPayment call ---------------------------------------------------------------

@@ -11,8 +11,7 @@ for pay only once that account can receive transfers (`payoutsEnabled` on `exper
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from google.cloud import firestore
 
@@ -20,21 +19,11 @@ from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
 from salamin.core.log import log
-from salamin.gateways.stripe_gateway import AccountInfo
+from salamin.gateways.stripe_gateway import AccountInfo, PaymentsGateway
+from salamin.models.base import SalaminModel
 
 
-class ConnectGateway(Protocol):
-    def create_express_account(
-        self, *, email: str | None, country: str, metadata: dict[str, str], idempotency_key: str
-    ) -> AccountInfo: ...
-
-    def retrieve_account(self, account_id: str) -> AccountInfo: ...
-
-    def create_account_link(self, *, account_id: str, return_url: str, refresh_url: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class PayoutStatus:
+class PayoutStatus(SalaminModel):
     expertId: str
     stripeAccountId: str
     chargesEnabled: bool
@@ -55,7 +44,7 @@ def _readiness(account: AccountInfo) -> dict[str, Any]:
 
 
 def ensure_payout_account(
-    db: firestore.Client, connect: ConnectGateway, *, expert_id: str, country: str = "US"
+    db: firestore.Client, connect: PaymentsGateway, *, expert_id: str, country: str = "US"
 ) -> PayoutStatus:
     """The expert's Connect Express account, created on first call; readiness refreshed."""
     ref = _expert_ref(db, expert_id)
@@ -103,7 +92,7 @@ def _store_account_id(db: firestore.Client, *, expert_id: str, account_id: str) 
 
 
 def create_payout_account(
-    db: firestore.Client, connect: ConnectGateway, *, caller: Caller, country: str
+    db: firestore.Client, connect: PaymentsGateway, *, caller: Caller, country: str
 ) -> PayoutStatus:
     """Callable: an active expert sets up payouts for themself."""
     snap = _expert_ref(db, caller.uid).get()
@@ -116,7 +105,7 @@ def create_payout_account(
 
 def create_onboarding_link(
     db: firestore.Client,
-    connect: ConnectGateway,
+    connect: PaymentsGateway,
     *,
     caller: Caller,
     return_url: str,

@@ -22,16 +22,23 @@ minor unit. The list price, before any discount.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
 from salamin.core import collections as col
-from salamin.core import money
 from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from salamin.marketplace.calendar.intervals import Busy, load_busy
+from salamin.marketplace.calendar.local_time import (
+    iso_week,
+    js_weekday,
+    local_instant,
+    resolve_local,
+    slot_price,
+)
 from salamin.models.base import wire_instant
 from salamin.models.expert import (
     SESSION_TYPES,
@@ -44,96 +51,8 @@ from salamin.models.expert import (
 
 SLOT_STEP_MINUTES = 30
 """Slot starts are this far apart, counted from each window's start."""
-LOCK_UNIT_MINUTES = 5
-"""The booking transaction locks time in units of this size (docs/calendar-model.md)."""
 MAX_DAYS_AHEAD = 60
 """How far ahead availability is shown and bookings are accepted, in expert-local days."""
-MAX_SESSION_MINUTES = 480
-MAX_BUFFER_MINUTES = 240
-
-BUSY = col.CALENDAR_BUSY
-DAYS = col.CALENDAR_DAYS
-WEEKS = col.CALENDAR_WEEKS
-
-_ENDED_STATUSES = frozenset({"cancelled", "expired", "released"})
-
-
-# --- small time helpers ----------------------------------------------------------------------
-
-
-def js_weekday(day: date) -> int:
-    """The spec's day numbering: 0 = Sunday ... 6 = Saturday."""
-    return (day.weekday() + 1) % 7
-
-
-def iso_week(day: date) -> str:
-    """`YYYY-Www`, the key of the weekly cap (ISO weeks start on Monday)."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
-def local_instant(day: date, hhmm: str, tz: ZoneInfo, *, fold: int = 0) -> datetime:
-    """The UTC instant at which the wall clock in `tz` reads `day hh:mm`.
-
-    When the wall clock repeats (autumn), `fold` picks the occurrence (0 = first). When it skips
-    that reading (spring gap), the result is the first instant after the gap: the transition.
-    """
-    naive = datetime.combine(day, _hhmm(hhmm))
-    utc = naive.replace(tzinfo=tz, fold=fold).astimezone(UTC)
-    if utc.astimezone(tz).replace(tzinfo=None) == naive:
-        return utc
-    # In a gap: fold=0 maps past the transition, fold=1 before it. Bisect to the transition.
-    lo = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    hi = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    lo, hi = min(lo, hi), max(lo, hi)
-    after = hi.astimezone(tz).utcoffset()
-    while hi - lo > timedelta(minutes=1):
-        mid = lo + (hi - lo) / 2
-        if mid.astimezone(tz).utcoffset() == after:
-            hi = mid
-        else:
-            lo = mid
-    return hi.replace(second=0, microsecond=0)
-
-
-def resolve_local(day_text: str, hhmm: str, tz: ZoneInfo, *, path: str = "startTime") -> datetime:
-    """A client's `date` + `startTime` (wall clock in `tz`) as a UTC instant.
-
-    A wall-clock time that does not exist that day (DST gap) is rejected rather than guessed.
-    """
-    try:
-        day = date.fromisoformat(day_text)
-    except ValueError:
-        raise InvalidArgument.at("date", "must be YYYY-MM-DD") from None
-    try:
-        naive = datetime.combine(day, _hhmm(hhmm))
-    except ValueError:
-        raise InvalidArgument.at(path, "must be HH:MM (24-hour)") from None
-    utc = naive.replace(tzinfo=tz).astimezone(UTC)
-    if utc.astimezone(tz).replace(tzinfo=None) != naive:
-        raise InvalidArgument.at(path, f"{hhmm} does not exist on {day_text} in {tz.key} (DST)")
-    return utc
-
-
-def _floor_unit(t: datetime) -> datetime:
-    t = t.astimezone(UTC).replace(second=0, microsecond=0)
-    return t - timedelta(minutes=t.minute % LOCK_UNIT_MINUTES)
-
-
-def _ceil_unit(t: datetime) -> datetime:
-    floor = _floor_unit(t)
-    return floor if floor == t.astimezone(UTC) else floor + timedelta(minutes=LOCK_UNIT_MINUTES)
-
-
-def slot_price(base_price_per_hour: int, duration_minutes: int) -> int:
-    """basePrice * minutes / 60 in integer minor units, rounded half up (pricing's one rule),
-    before discounts: the same base amount `createBookingRequest` quotes."""
-    return money.round_half_up(base_price_per_hour * duration_minutes, 60)
 
 
 # --- the expert's schedule -------------------------------------------------------------------
@@ -184,136 +103,6 @@ class Schedule:
         if duration is None:
             return allowed[:1]
         return [duration] if duration in allowed else []
-
-
-# --- busy intervals --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BusyInterval:
-    session_id: str
-    start: datetime
-    end: datetime
-    blocked_until: datetime
-    status: str
-    expires_at: datetime | None
-    local_date: str
-    local_week: str
-
-    def is_live(self, now: datetime) -> bool:
-        """Confirmed sessions block; holds block until `expiresAt`; ended ones never do."""
-        if self.status in _ENDED_STATUSES:
-            return False
-        if self.status == "held":
-            return self.expires_at is None or self.expires_at > now
-        return True
-
-    def conflicts(self, start: datetime, blocked_until: datetime) -> bool:
-        """Do the lock units of this interval and of `[start, blocked_until)` intersect?"""
-        return _floor_unit(start) < _ceil_unit(self.blocked_until) and _floor_unit(
-            self.start
-        ) < _ceil_unit(blocked_until)
-
-    @classmethod
-    def from_document(cls, doc_id: str, data: dict[str, Any], tz: ZoneInfo) -> BusyInterval:
-        start = _aware(data["start"])
-        end = _aware(data.get("end") or start)
-        blocked = _aware(data.get("blockedUntil") or end)
-        expires = data.get("expiresAt")
-        local = start.astimezone(tz).date()
-        return cls(
-            session_id=str(data.get("sessionId") or doc_id),
-            start=start,
-            end=end,
-            blocked_until=max(blocked, end),
-            status=str(data.get("status") or "confirmed"),
-            expires_at=_aware(expires) if expires is not None else None,
-            local_date=str(data.get("localDate") or local.isoformat()),
-            local_week=str(data.get("localWeek") or iso_week(local)),
-        )
-
-
-def _aware(value: Any) -> datetime:
-    if not isinstance(value, datetime):
-        raise ValueError(f"expected a timestamp, got {type(value).__name__}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class Busy:
-    """The live busy intervals of one expert around a window, and the cap counts they imply."""
-
-    intervals: tuple[BusyInterval, ...] = ()
-    day_counts: dict[str, int] = field(default_factory=dict)
-    week_counts: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, intervals: Iterable[BusyInterval], *, now: datetime) -> Busy:
-        live = tuple(sorted((i for i in intervals if i.is_live(now)), key=lambda i: i.start))
-        days: dict[str, int] = {}
-        weeks: dict[str, int] = {}
-        for i in live:
-            days[i.local_date] = days.get(i.local_date, 0) + 1
-            weeks[i.local_week] = weeks.get(i.local_week, 0) + 1
-        return cls(intervals=live, day_counts=days, week_counts=weeks)
-
-    def blocking(self, start: datetime, blocked_until: datetime) -> BusyInterval | None:
-        for interval in self.intervals:
-            if interval.start >= blocked_until + timedelta(minutes=LOCK_UNIT_MINUTES):
-                break
-            if interval.conflicts(start, blocked_until):
-                return interval
-        return None
-
-
-def busy_window(*, tz: ZoneInfo, first_day: date, last_day: date) -> tuple[datetime, datetime]:
-    """The `start` range of busy docs that can matter for slots on `first_day..last_day`.
-
-    Whole ISO weeks (weekly cap), plus the longest session and buffer before (overlap).
-    """
-    week_start = first_day - timedelta(days=first_day.weekday())
-    week_end = last_day + timedelta(days=7 - last_day.weekday())
-    lo = local_instant(week_start, "00:00", tz) - timedelta(
-        minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES
-    )
-    hi = local_instant(week_end, "00:00", tz)
-    return lo, hi
-
-
-def busy_collection(db: firestore.Client, expert_id: str) -> firestore.CollectionReference:
-    return db.collection(col.EXPERT_CALENDARS).document(expert_id).collection(BUSY)
-
-
-def load_busy(
-    db: firestore.Client,
-    *,
-    expert_id: str,
-    time_zone: str,
-    first_day: date,
-    last_day: date,
-    now: datetime,
-    transaction: firestore.Transaction | None = None,
-    exclude_session_id: str | None = None,
-) -> tuple[Busy, int]:
-    """Read the busy docs relevant to `first_day..last_day` (expert-local), in one query.
-
-    Works inside a booking transaction (pass `transaction`). Returns the busy view and the number
-    of documents read (an empty result still costs one read).
-    """
-    tz = ZoneInfo(time_zone)
-    lo, hi = busy_window(tz=tz, first_day=first_day, last_day=last_day)
-    query = (
-        busy_collection(db, expert_id)
-        .where(filter=firestore.FieldFilter("start", ">=", lo))
-        .where(filter=firestore.FieldFilter("start", "<", hi))
-    )
-    snaps = list(query.stream(transaction=transaction))
-    intervals = [
-        BusyInterval.from_document(s.id, s.to_dict() or {}, tz)
-        for s in snaps
-        if s.id != exclude_session_id
-    ]
-    return Busy.of(intervals, now=now), max(1, len(snaps))
 
 
 # --- candidates and the blocking rules -------------------------------------------------------
@@ -592,19 +381,6 @@ class BookableSlot:
     currency: str
     local_date: str
     local_week: str
-
-    # The names booking.py reads (they mirror the stored fields).
-    @property
-    def blockedUntil(self) -> datetime:
-        return self.blocked_until
-
-    @property
-    def localDate(self) -> str:
-        return self.local_date
-
-    @property
-    def localWeek(self) -> str:
-        return self.local_week
 
 
 def check_slot(

@@ -24,7 +24,7 @@ from typing import Any
 from google.cloud import firestore
 
 from salamin.core import collections as col
-from salamin.marketplace.calendar import availability
+from salamin.marketplace.calendar import local_time
 from salamin.models.calendar import BusyInterval, CalendarLock, CapToken, OccupancyStatus
 from salamin.models.session import ExpertSession
 
@@ -39,7 +39,7 @@ def unit_id(ts: datetime) -> str:
 def lock_unit_ids(start: datetime, blocked_until: datetime) -> list[str]:
     """Units of `[start, blocked_until)`, rounded out to 5-minute boundaries (UTC), the same
     units `availability` counts conflicts in."""
-    step = timedelta(minutes=availability.LOCK_UNIT_MINUTES)
+    step = timedelta(minutes=local_time.LOCK_UNIT_MINUTES)
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
     cursor = epoch + ((start.astimezone(UTC) - epoch) // step) * step
     units = []
@@ -260,12 +260,8 @@ def write_busy(
     create: bool = False,
 ) -> None:
     """`busy/{sessionId}` for the session as it now is (create: fail if it exists)."""
-    ref = busy_ref(db, session.expertId, session.sessionId)
     body = busy_interval(session, status=status).model_dump(mode="python")
-    if create:
-        writer.create(ref, body)
-    else:
-        writer.set(ref, body)
+    _put(writer, busy_ref(db, session.expertId, session.sessionId), body, create=create)
 
 
 def write_locks(
@@ -283,10 +279,7 @@ def write_locks(
         mode="python"
     )
     for ref in refs:
-        if create:
-            writer.create(ref, body)
-        else:
-            writer.set(ref, body)
+        _put(writer, ref, body, create=create)
 
 
 def write_cap_token(
@@ -302,3 +295,12 @@ def write_cap_token(
     parent = token.parent.parent
     if parent is not None:
         writer.set(parent, {"count": firestore.Increment(1), **(count_fields or {})}, merge=True)
+
+
+def _put(
+    writer: Writer, ref: firestore.DocumentReference, body: dict[str, Any], *, create: bool
+) -> None:
+    if create:
+        writer.create(ref, body)
+    else:
+        writer.set(ref, body)

@@ -8,9 +8,8 @@ calendar, activation email). Replaying any step finds the state already moved an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from google.cloud import firestore
 
@@ -19,6 +18,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from salamin.gateways.mail import Email, queue_mail
+from salamin.models.base import SalaminModel
 from salamin.models.expert import (
     DocumentType,
     ExpertApplicationInput,
@@ -145,8 +145,7 @@ def submit_expert_application(
 # --- documents ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UploadedDocument:
+class UploadedDocument(SalaminModel):
     path: str
     gsUri: str
     document: VerificationDocument
@@ -236,8 +235,7 @@ def upload_verification_document(
 # --- review and activation ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReviewOutcome:
+class ReviewOutcome(SalaminModel):
     documentStatus: str
     verification: ExpertVerification
     activated: bool
@@ -274,6 +272,71 @@ def _pick_document(
     return pending[-1]
 
 
+class Review(SalaminModel):
+    """What one review decides, before anything is written."""
+
+    kind: Literal["rejected", "approved", "activate"]
+    """`activate`: approved, and with it identity and employment are both verified."""
+    document: dict[str, Any]
+    """The reviewed document record."""
+    updates: dict[str, Any]
+    """Field-path updates of the application."""
+    profile: ExpertProfile
+    """The application as it is after the review."""
+
+
+def decide_review(
+    application: dict[str, Any],
+    *,
+    document_type: DocumentType,
+    approved: bool,
+    notes: str | None,
+    file_name: str | None,
+    reviewer: str,
+    now: datetime,
+) -> Review:
+    """The pure decision of `verify_expert_document`, from the application as read.
+
+    Flags are updated by field path (`verification.identityVerified`), never by replacing the
+    whole `verification` map: the spec's version lost earlier approvals that way.
+    """
+    if application.get("status") != "pending":
+        raise FailedPrecondition(
+            f"application is {application.get('status')}, not pending",
+            reason="application_not_pending",
+        )
+    verification = application.get("verification", {})
+    documents = list(verification.get("documentsSubmitted", []))
+    index = _pick_document(documents, document_type=document_type, file_name=file_name)
+    doc = dict(documents[index])
+    doc.update(status="approved" if approved else "rejected", reviewedBy=reviewer, reviewedAt=now)
+    if approved:
+        doc.pop("rejectionReason", None)
+    else:
+        doc["rejectionReason"] = (notes or "").strip()
+    documents[index] = doc
+
+    updates: dict[str, Any] = {"verification.documentsSubmitted": documents}
+    flag = VERIFICATION_FLAGS.get(document_type)
+    if flag and approved:
+        updates[f"verification.{flag}"] = True
+    if notes and approved:
+        updates["verification.notes"] = notes.strip()
+    merged = {
+        **application,
+        "verification": {**verification, **{k.split(".", 1)[1]: v for k, v in updates.items()}},
+    }
+    profile = ExpertProfile.model_validate(merged)
+    kind: Literal["rejected", "approved", "activate"] = (
+        "rejected"
+        if not approved
+        else "activate"
+        if is_fully_verified(profile.verification)
+        else "approved"
+    )
+    return Review(kind=kind, document=doc, updates=updates, profile=profile)
+
+
 def verify_expert_document(
     db: firestore.Client,
     *,
@@ -287,8 +350,8 @@ def verify_expert_document(
 ) -> ReviewOutcome:
     """Approve or reject one document; activate the expert in the same transaction when due.
 
-    Flags are updated by field path (`verification.identityVerified`), never by replacing the
-    whole `verification` map: the spec's version lost earlier approvals that way.
+    Read the application, `decide_review`, then write: the review, plus the rejection email or
+    the activation.
     """
     caller.require_admin()
     if not approved and not (notes and notes.strip()):
@@ -301,87 +364,60 @@ def verify_expert_document(
     def txn(transaction: firestore.Transaction) -> ReviewOutcome:
         snap = app_ref.get(transaction=transaction)
         if not snap.exists:
-            expert = expert_ref.get(transaction=transaction)
-            if expert.exists:
+            if expert_ref.get(transaction=transaction).exists:
                 raise FailedPrecondition("this expert is already active", reason="already_expert")
             raise NotFound("no expert application for this user", reason="application_not_found")
-        data = snap.to_dict() or {}
-        if data.get("status") != "pending":
-            raise FailedPrecondition(
-                f"application is {data.get('status')}, not pending",
-                reason="application_not_pending",
-            )
-        documents = list(data.get("verification", {}).get("documentsSubmitted", []))
-        index = _pick_document(documents, document_type=document_type, file_name=file_name)
-        doc = dict(documents[index])
-        doc.update(
-            status="approved" if approved else "rejected",
-            reviewedBy=caller.uid,
-            reviewedAt=now,
+        review = decide_review(
+            snap.to_dict() or {},
+            document_type=document_type,
+            approved=approved,
+            notes=notes,
+            file_name=file_name,
+            reviewer=caller.uid,
+            now=now,
         )
-        if approved:
-            doc.pop("rejectionReason", None)
+        if review.kind == "activate":
+            _activate(transaction, db, profile=review.profile, admin_uid=caller.uid, now=now)
         else:
-            doc["rejectionReason"] = (notes or "").strip()
-        documents[index] = doc
-
-        updates: dict[str, Any] = {"verification.documentsSubmitted": documents}
-        flag = VERIFICATION_FLAGS.get(document_type)
-        if flag and approved:
-            updates[f"verification.{flag}"] = True
-        if notes and approved:
-            updates["verification.notes"] = notes.strip()
-
-        merged = dict(data)
-        merged["verification"] = {
-            **data.get("verification", {}),
-            **{k.split(".", 1)[1]: v for k, v in updates.items()},
-        }
-        profile = ExpertProfile.model_validate(merged)
-
-        if not approved:
-            transaction.update(app_ref, updates)
-            queue_mail(
-                transaction,
-                db,
-                mail_id=f"expert-doc-rejected-{expert_id}-{_doc_key(doc)}",
-                now=now,
-                kind="expert_document_rejected",
-                email=Email(
-                    to=profile.personalInfo.email,
-                    subject=f"Salamin: your {document_type} document needs another look",
-                    text=(
-                        f"Hi {profile.personalInfo.firstName},\n\n"
-                        f"We could not accept your {document_type} document: {doc['rejectionReason']}\n"
-                        "Please upload a new one from your expert dashboard.\n"
-                    ),
-                ),
-            )
-            return ReviewOutcome(
-                documentStatus="rejected",
-                verification=profile.verification,
-                activated=False,
-                expertStatus="pending",
-            )
-
-        if not is_fully_verified(profile.verification):
-            transaction.update(app_ref, updates)
-            return ReviewOutcome(
-                documentStatus="approved",
-                verification=profile.verification,
-                activated=False,
-                expertStatus="pending",
-            )
-
-        _activate(transaction, db, profile=profile, admin_uid=caller.uid, now=now)
+            transaction.update(app_ref, review.updates)
+        if review.kind == "rejected":
+            _queue_rejection(transaction, db, review, document_type=document_type, now=now)
         return ReviewOutcome(
-            documentStatus="approved",
-            verification=profile.verification,
-            activated=True,
-            expertStatus="active",
+            documentStatus="rejected" if review.kind == "rejected" else "approved",
+            verification=review.profile.verification,
+            activated=review.kind == "activate",
+            expertStatus="active" if review.kind == "activate" else "pending",
         )
 
     return txn(db.transaction())
+
+
+def _queue_rejection(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    review: Review,
+    *,
+    document_type: str,
+    now: datetime,
+) -> None:
+    profile = review.profile
+    queue_mail(
+        transaction,
+        db,
+        mail_id=f"expert-doc-rejected-{profile.expertId}-{_doc_key(review.document)}",
+        now=now,
+        kind="expert_document_rejected",
+        email=Email(
+            to=profile.personalInfo.email,
+            subject=f"Salamin: your {document_type} document needs another look",
+            text=(
+                f"Hi {profile.personalInfo.firstName},\n\n"
+                f"We could not accept your {document_type} document: "
+                f"{review.document['rejectionReason']}\n"
+                "Please upload a new one from your expert dashboard.\n"
+            ),
+        ),
+    )
 
 
 def _doc_key(doc: dict[str, Any]) -> str:
@@ -449,8 +485,7 @@ def _activate(
 # --- admin list --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ApplicationPage:
+class ApplicationPage(SalaminModel):
     applications: list[dict[str, Any]]
     nextCursor: str | None
 

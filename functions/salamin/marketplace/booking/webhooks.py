@@ -1,0 +1,206 @@
+"""Stripe webhook events other than the payment confirmation itself: failed payments, refunds
+made at Stripe, Connect account updates, and the dispatch (`handle_event`) that applies each
+verified event once and then finishes its idempotent after-effects.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from google.cloud import firestore
+
+from salamin.core import collections as col
+from salamin.core.clock import Clock
+from salamin.gateways.stripe_gateway import (
+    PaymentIntentInfo,
+    PaymentsGateway,
+    StripeEvent,
+)
+from salamin.gateways.tasks import TaskScheduler
+from salamin.marketplace.booking import holds, ledger, notifications, payouts, performance
+from salamin.marketplace.booking.events import (
+    already_applied,
+    event_ref,
+    mark_done,
+    record_event,
+    record_plain,
+)
+from salamin.marketplace.booking.payments import (
+    PAYMENT_RANK,
+    Outcome,
+    confirm_payment,
+    refund_orphan,
+    settle,
+    with_payment_status,
+)
+from salamin.models.session import ExpertSession
+
+
+def _event_session(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    event: StripeEvent,
+    ref: firestore.DocumentReference,
+    *,
+    now: datetime,
+) -> tuple[ExpertSession | None, Outcome]:
+    """The session an event is about, read in its transaction; or (None, the outcome) when the
+    event was applied before or names no session we have (recorded as ignored)."""
+    if already_applied(transaction, db, event):
+        return None, Outcome("duplicate", ref.id)
+    snap = ref.get(transaction=transaction)
+    if not snap.exists:
+        record_event(transaction, db, event, now=now, session_id=ref.id, outcome="ignored")
+        return None, Outcome("ignored", ref.id)
+    return holds.load_session(snap), Outcome("ignored", ref.id)
+
+
+def payment_failed(db: firestore.Client, *, event: StripeEvent, clock: Clock) -> Outcome:
+    """Keep the hold until it expires; mark the attempt failed and tell the user."""
+    intent = PaymentIntentInfo.from_dict(event.object)
+    session_id = intent.metadata.get("sessionId")
+    if not session_id:
+        record_plain(db, event, clock=clock, outcome="ignored")
+        return Outcome("ignored")
+    error = (event.object.get("last_payment_error") or {}).get("message")
+    ref = holds.session_ref(db, session_id)
+    now = clock.now()
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> Outcome:
+        session, early = _event_session(transaction, db, event, ref, now=now)
+        if session is None:
+            return early
+        if (
+            session.status != "pending"
+            or PAYMENT_RANK[session.paymentStatus] > PAYMENT_RANK["failed"]
+        ):
+            record_event(transaction, db, event, now=now, session_id=session_id, outcome="stale")
+            return Outcome("ignored", session_id, session.status, session.paymentStatus)
+        contacts = holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict() or {}
+        transaction.update(
+            ref, {"paymentStatus": "failed", "lastPaymentError": error or "payment failed"}
+        )
+        notifications.payment_failed(
+            transaction,
+            db,
+            session=session,
+            contacts=contacts,
+            now=now,
+            event_id=event.id,
+            message=error,
+        )
+        record_event(transaction, db, event, now=now, session_id=session_id, outcome="failed")
+        return Outcome("ignored", session_id, session.status, "failed")
+
+    return txn(db.transaction())
+
+
+def charge_refunded(db: firestore.Client, *, event: StripeEvent, clock: Clock) -> Outcome:
+    """Sync refunds made at Stripe; a refund we did not decide (dashboard) is ledgered here."""
+    charge = event.object
+    session_id = (charge.get("metadata") or {}).get("sessionId")
+    payment_intent_id = charge.get("payment_intent")
+    if not session_id and payment_intent_id:
+        found = list(
+            db.collection(col.EXPERT_SESSIONS)
+            .where(filter=firestore.FieldFilter("paymentIntentId", "==", payment_intent_id))
+            .limit(1)
+            .stream()
+        )
+        session_id = found[0].id if found else None
+    if not session_id:
+        record_plain(db, event, clock=clock, outcome="ignored")
+        return Outcome("ignored")
+    refunded_total = int(charge.get("amount_refunded") or 0)
+    ref = holds.session_ref(db, session_id)
+    now = clock.now()
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> Outcome:
+        session, early = _event_session(transaction, db, event, ref, now=now)
+        if session is None:
+            return early
+        updates: dict[str, Any] = {}
+        if refunded_total > session.refundedAmount and session.paymentStatus != "pending":
+            expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+            line = ledger.refund_line(
+                session,
+                amount=min(refunded_total, session.price) - session.refundedAmount,
+                refunded_before=session.refundedAmount,
+                now=now,
+            )
+            ledger.write_line(transaction, db, line)
+            transaction.update(
+                performance.expert_ref(db, session.expertId),
+                performance.stats_update(expert.to_dict() or {}, earnings=line.netAmount),
+            )
+            updates["refundedAmount"] = session.refundedAmount - line.grossAmount
+        total = max(session.refundedAmount, min(refunded_total, session.price))
+        if total > 0:
+            target = "refunded" if total >= session.price else "partially_refunded"
+            new_status = with_payment_status(session.paymentStatus, target)
+            if new_status != session.paymentStatus:
+                updates["paymentStatus"] = new_status
+        if (
+            session.refund is not None
+            and session.refund.status == "pending"
+            and refunded_total >= session.refundedAmount
+        ):
+            updates["refund.status"] = "succeeded"
+        if updates:
+            transaction.update(ref, updates)
+        record_event(
+            transaction, db, event, now=now, session_id=session_id, outcome="refund_synced"
+        )
+        return Outcome(
+            "ignored",
+            session_id,
+            session.status,
+            updates.get("paymentStatus", session.paymentStatus),
+        )
+
+    return txn(db.transaction())
+
+
+def handle_event(
+    db: firestore.Client,
+    *,
+    event: StripeEvent,
+    clock: Clock,
+    payments: PaymentsGateway,
+    tasks: TaskScheduler | None,
+) -> Outcome:
+    """Apply one verified Stripe event once, then finish its idempotent after-effects."""
+    seen = event_ref(db, event.id).get()
+    if seen.exists and seen.get("status") == "done":
+        return Outcome("duplicate", seen.get("sessionId"))
+    if event.type == "payment_intent.succeeded":
+        outcome = confirm_payment(
+            db,
+            intent=PaymentIntentInfo.from_dict(event.object),
+            clock=clock,
+            payments=payments,
+            tasks=tasks,
+            event=event,
+        )
+        if outcome.result == "duplicate" and outcome.sessionId:
+            intent = PaymentIntentInfo.from_dict(event.object)
+            if seen.exists and seen.get("outcome") == "orphan_refunded":
+                refund_orphan(payments, intent)
+            else:
+                settle(db, session_id=outcome.sessionId, payments=payments, tasks=tasks)
+    elif event.type == "payment_intent.payment_failed":
+        outcome = payment_failed(db, event=event, clock=clock)
+    elif event.type == "charge.refunded":
+        outcome = charge_refunded(db, event=event, clock=clock)
+    elif event.type == "account.updated":
+        payouts.sync_account(db, account=event.object, event_created=event.created)
+        record_plain(db, event, clock=clock, outcome="account_synced")
+        outcome = Outcome("ignored")
+    else:
+        record_plain(db, event, clock=clock, outcome="ignored")
+        outcome = Outcome("ignored")
+    mark_done(db, event.id, now=clock.now())
+    return outcome
