@@ -144,19 +144,20 @@ test("candidate journey: sign up, search, slots, book, pay on the Stripe double,
   assert.match(slot.startUtc, ISO_Z);
   assert.equal(slot.price, 12000);
 
+  // Book what was shown (in the viewer's zone, Chicago): by slotId, the exact instant.
   const booked = await candidate.api.createBookingRequest({
     expertId: expertUid,
     sessionType: "mock_interview",
-    date: slot.expertDate,
-    startTime: slot.expertStartTime,
-    duration: 60,
+    slotId: slot.slotId,
+    duration: slot.duration,
   });
   assert.equal(booked.amount, 12000);
   assert.equal(booked.currency, "USD");
   assert.match(booked.holdExpiresAt, ISO_Z);
   assert.ok(booked.clientSecret.startsWith(booked.paymentIntentId));
 
-  // The same slot for someone else: failed-precondition with a machine-readable reason.
+  // The same slot for someone else, in the spec's expert-local form: failed-precondition with a
+  // machine-readable reason.
   const taken = await callableError(
     stranger.api.createBookingRequest({
       expertId: expertUid,

@@ -30,8 +30,7 @@ export async function bookFirstSlot(app: FirebaseApp, searchTerm: string): Promi
     const booked = await api.createBookingRequest({
       expertId: first.expert.expertId,
       sessionType: "mock_interview",
-      date: slot.expertDate,
-      startTime: slot.expertStartTime,
+      slotId: slot.slotId, // exactly the instant shown, in any viewer zone
       duration: slot.duration,
     });
     const holdEnds: Date = new Date(booked.holdExpiresAt);
@@ -45,6 +44,9 @@ export async function bookFirstSlot(app: FirebaseApp, searchTerm: string): Promi
         throw new Error("that time was just taken; pick another slot");
       case "expert_payouts_not_ready":
         throw new Error("this expert cannot take bookings yet");
+      case "ambiguous_local_time":
+      case "nonexistent_local_time":
+        throw new Error("book that time by its slot, not by wall-clock time");
       default:
         for (const f of fieldErrors(error)) console.error(`${f.path}: ${f.message}`);
         throw error;

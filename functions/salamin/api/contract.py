@@ -117,6 +117,8 @@ class AvailableSlot(WireModel):
     sessionTypes: list[SessionType]
     price: int
     """Minor units of `currency`, for the first of `sessionTypes`."""
+    slotId: str
+    """Stable id of this slot (UTC start and length): book it by this, or by `startUtc`."""
     prices: dict[str, int]
     currency: str
     duration: int

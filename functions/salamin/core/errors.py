@@ -56,6 +56,9 @@ Reason = Literal[
     "speech_model_unavailable",
     "analysis_not_complete",
     "no_measured_metrics",
+    # invalid-argument: a wall-clock time the expert's zone repeats or skips (DST)
+    "ambiguous_local_time",
+    "nonexistent_local_time",
 ]
 """Every machine-readable `details.reason` a client may switch on. Each not-found,
 already-exists and failed-precondition error carries one (their constructors require it); the web
@@ -83,9 +86,13 @@ class InvalidArgument(SalaminError):
         super().__init__(message, details={"fields": self.fields})
 
     @classmethod
-    def at(cls, path: str, message: str) -> InvalidArgument:
-        """One offending field: the common case."""
-        return cls(f"{path}: {message}", fields=[{"path": path, "message": message}])
+    def at(cls, path: str, message: str, *, reason: Reason | None = None) -> InvalidArgument:
+        """One offending field: the common case. `reason` when a client should act on the
+        cause (e.g. `ambiguous_local_time`: book by `startUtc` instead)."""
+        err = cls(f"{path}: {message}", fields=[{"path": path, "message": message}])
+        if reason is not None:
+            err.details["reason"] = reason
+        return err
 
 
 class Unauthenticated(SalaminError):

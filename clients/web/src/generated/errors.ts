@@ -44,7 +44,9 @@ export type ErrorReason =
   | "no_pending_document"
   | "speech_model_unavailable"
   | "analysis_not_complete"
-  | "no_measured_metrics";
+  | "no_measured_metrics"
+  | "ambiguous_local_time"
+  | "nonexistent_local_time";
 
 export const ERROR_REASONS: readonly ErrorReason[] = [
   "expert_not_found",
@@ -88,4 +90,6 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "speech_model_unavailable",
   "analysis_not_complete",
   "no_measured_metrics",
+  "ambiguous_local_time",
+  "nonexistent_local_time",
 ];

@@ -286,17 +286,17 @@ export interface GetAvailableSlotsRequest {
   timeZone?: string | null;
 }
 /**
- * What the client sends to `createBookingRequest` (spec `BookingRequest`).
- *
- * `date` and `startTime` are wall-clock values in the expert's time zone, as shown by
- * `getAvailableSlots`. `userId` may be omitted; when present it must be the caller.
+ * What the client sends to `createBookingRequest` (spec `BookingRequest`). `userId` may be
+ * omitted; when present it must be the caller.
  */
 export interface BookingRequest {
+  slotId?: string | null;
+  startUtc?: string | null;
+  date?: string | null;
+  startTime?: string | null;
   userId?: string | null;
   expertId: string;
   sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
-  date: string;
-  startTime: string;
   duration: number;
   specialRequests?: string | null;
   preparationMaterials?: string[] | null;
@@ -310,10 +310,15 @@ export interface CancelSessionRequest {
   cancelledBy: "user" | "expert";
   reason: string;
 }
+/**
+ * The new time: a slot's `slotId`/`startUtc`, or the expert-local `date` + `startTime`.
+ */
 export interface RescheduleSessionRequest {
+  slotId?: string | null;
+  startUtc?: string | null;
+  date?: string | null;
+  startTime?: string | null;
   sessionId: string;
-  date: string;
-  startTime: string;
 }
 export interface MarkSessionCompletedRequest {
   sessionId: string;

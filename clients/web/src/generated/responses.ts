@@ -294,6 +294,7 @@ export interface AvailableSlot {
   endTime: string;
   sessionTypes: ("mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation")[];
   price: number;
+  slotId: string;
   prices: {
     [k: string]: number;
   };

@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -85,10 +86,11 @@ def bookable_slot(
     *,
     expert: PublicExpert,
     session_type: str,
-    date: str,
-    start_time: str,
+    date: str | None,
+    start_time: str | None,
     duration: int,
     now: datetime,
+    start: datetime | None = None,
     exclude_session_id: str | None = None,
 ) -> availability.BookableSlot:
     """The shared slot rules (`availability.check_bookable`) applied to live calendar data.
@@ -104,6 +106,7 @@ def bookable_slot(
         start_time=start_time,
         duration=duration,
         now=now,
+        start=start,
         exclude_session_id=exclude_session_id,
     )
 
@@ -337,7 +340,9 @@ def new_session(
         timeZone=expert.personalInfo.timeZone,
         localDate=slot.local_date,
         localWeek=slot.local_week,
-        localStartTime=request.startTime,
+        localStartTime=slot.start.astimezone(ZoneInfo(expert.personalInfo.timeZone)).strftime(
+            "%H:%M"
+        ),
         status="pending",
         price=quote.amount,
         currency=quote.currency,
@@ -373,6 +378,7 @@ def create_booking_request(
         start_time=request.startTime,
         duration=request.duration,
         now=now,
+        start=request.start_instant(),
     )
     history = client_history(db, user_id=caller.uid, expert_id=expert.expertId)
     quote = pricing.quote_session_price(

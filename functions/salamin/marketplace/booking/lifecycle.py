@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
@@ -329,11 +330,13 @@ def reschedule_session(
     *,
     caller: Caller,
     session_id: str,
-    date: str,
-    start_time: str,
+    date: str | None,
+    start_time: str | None,
     clock: Clock,
+    start: datetime | None = None,
 ) -> ExpertSession:
-    """Move a confirmed session, free of charge, when it is 24 h or more away.
+    """Move a confirmed session, free of charge, when it is 24 h or more away. The new time is
+    `start` (an instant) or the expert-local `date` + `start_time`.
 
     Outside the transaction: `check_reschedule` and the slot rules. Inside: read the session
     (unchanged?), the new time's locks and tokens and what the old time holds; then free what
@@ -354,6 +357,7 @@ def reschedule_session(
         start_time=start_time,
         duration=current.duration,
         now=now,
+        start=start,
         exclude_session_id=session_id,
     )
     units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
@@ -403,7 +407,12 @@ def reschedule_session(
             now=now,
         )
         moved = moved_session(
-            session, slot=slot, start_time=start_time, units=units, tokens=tokens, now=now
+            session,
+            slot=slot,
+            start_time=slot.start.astimezone(ZoneInfo(session.timeZone)).strftime("%H:%M"),
+            units=units,
+            tokens=tokens,
+            now=now,
         )
         transaction.update(
             holds.session_ref(db, session_id), {k: getattr(moved, k) for k in RESCHEDULE_FIELDS}

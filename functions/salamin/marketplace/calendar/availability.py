@@ -48,6 +48,7 @@ from salamin.models.expert import (
     PublicExpert,
     SessionTypePricing,
 )
+from salamin.models.session import slot_id
 
 SLOT_STEP_MINUTES = 30
 """Slot starts are this far apart, counted from each window's start."""
@@ -137,6 +138,7 @@ class Slot:
             "prices": dict(self.prices),
             "currency": self.currency,
             "duration": self.duration,
+            "slotId": slot_id(self.start, self.duration),
             "startUtc": _iso_z(self.start),
             "endUtc": _iso_z(self.end),
             "timeZone": tz.key,
@@ -441,19 +443,22 @@ def check_bookable(
     *,
     expert: PublicExpert | ExpertProfile,
     session_type: str,
-    date: str,
-    start_time: str,
+    date: str | None,
+    start_time: str | None,
     duration: int,
     now: datetime,
+    start: datetime | None = None,
     exclude_session_id: str | None = None,
     transaction: firestore.Transaction | None = None,
 ) -> BookableSlot:
     """`createBookingRequest`'s check: `date` + `start_time` are wall-clock in the expert's zone
     (a slot's `expertDate`/`expertStartTime`). Reads the live busy docs (inside `transaction`
     when given) and applies `check_slot`. `exclude_session_id` ignores that session's own
-    interval (rescheduling)."""
+    interval (rescheduling). `start` (the instant of a slot: `startUtc`/`slotId`) replaces the
+    wall-clock form, and is the only way to book a repeated (fall-back) local time."""
     schedule = Schedule.of(expert)
-    start = resolve_local(date, start_time, schedule.tz)
+    if start is None:
+        start = resolve_local(date or "", start_time or "", schedule.tz)
     day = start.astimezone(schedule.tz).date()
     busy, _ = load_busy(
         db,
