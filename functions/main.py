@@ -11,7 +11,7 @@ from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, ta
 from firebase_functions.params import SecretParam
 
 from salamin.api import _callable as callable_
-from salamin.api import analysis, discovery, experts, onboarding
+from salamin.api import analysis, discovery, experts, onboarding, uploads
 from salamin.api import benchmarks as benchmarks_api
 from salamin.api import booking as booking_api
 from salamin.api import learning as learning_api
@@ -127,6 +127,11 @@ GEMINI_API_KEY = SecretParam("GEMINI_API_KEY")
 @https_fn.on_call()
 def analyzeVideoSession(req: https_fn.CallableRequest[Any]) -> Any:
     return callable_.run(req, analysis.analyze_video_session)
+
+
+@https_fn.on_call()
+def createRecordingUpload(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, uploads.create_recording_upload)
 
 
 @tasks_fn.on_task_dispatched(

@@ -28,6 +28,9 @@ DEFAULT_TIMEOUT_SECONDS = 20.0
 class PaymentDeclined(FailedPrecondition):
     """The card was declined: the user should try another payment method."""
 
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, reason="payment_declined", details=details)
+
 
 class StripeUnavailable(Unavailable):
     """Stripe could not be reached or failed on its side; safe to retry (same idempotency key)."""
@@ -37,7 +40,11 @@ class StripeRejected(FailedPrecondition):
     """Stripe refused the request (bad state or parameters). `stripe_code` is Stripe's code."""
 
     def __init__(self, message: str, *, stripe_code: str | None = None) -> None:
-        super().__init__(message, details={"stripeCode": stripe_code} if stripe_code else None)
+        super().__init__(
+            message,
+            reason="payment_rejected",
+            details={"stripeCode": stripe_code} if stripe_code else None,
+        )
         self.stripe_code = stripe_code
 
 

@@ -86,7 +86,7 @@ def generate_personalized_path(
 def _load(db: firestore.Client, path_id: str, caller: Caller) -> tuple[Any, LearningPath]:
     snap = path_ref(db, path_id).get()
     if not snap.exists:
-        raise NotFound("no such learning path")
+        raise NotFound("no such learning path", reason="learning_path_not_found")
     path = LearningPath.model_validate(snap.to_dict())
     if path.userId != caller.uid and not caller.is_admin:
         raise PermissionDenied("this learning path belongs to another user")
@@ -218,7 +218,7 @@ def track_progress(
         raise InvalidArgument.at("progressData.activityId", "must equal activityId")
     _, path = _load(db, path_id, caller)
     if find(path, activity_id) is None:
-        raise NotFound(f"no activity {activity_id} in this path")
+        raise NotFound(f"no activity {activity_id} in this path", reason="activity_not_found")
     event_id = event_id_for(path_id, progress)
     result = submit_event(
         db,

@@ -90,18 +90,20 @@ def purchase_package(
     payments: PackagePayments,
 ) -> dict[str, Any]:
     if caller.uid == expert_id:
-        raise FailedPrecondition("experts cannot buy their own packages")
+        raise FailedPrecondition("experts cannot buy their own packages", reason="own_expert")
     snap = db.collection(col.EXPERTS).document(expert_id).get()
     if not snap.exists:
-        raise NotFound("no such expert")
+        raise NotFound("no such expert", reason="expert_not_found")
     expert = PublicExpert.model_validate(snap.to_dict() or {})
     if expert.status != "active":
-        raise FailedPrecondition("this expert is not taking bookings")
+        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
     deal = next((d for d in expert.pricing.packageDeals or [] if d.name == package_name), None)
     if deal is None:
         raise InvalidArgument.at("packageName", "this expert offers no package of that name")
     if deal.totalPrice <= 0:
-        raise FailedPrecondition("this package has no price and cannot be bought")
+        raise FailedPrecondition(
+            "this package has no price and cannot be bought", reason="package_not_purchasable"
+        )
     currency = next(iter(expert.pricing.sessionTypes.values())).currency
     now = clock.now()
     purchase_ref = db.collection(col.PACKAGE_PURCHASES).document()
@@ -204,7 +206,7 @@ def _load(
 ) -> PackagePurchase:
     snap = ref(db, purchase_id).get(transaction=transaction)
     if not snap.exists:
-        raise NotFound("no such package purchase")
+        raise NotFound("no such package purchase", reason="purchase_not_found")
     return PackagePurchase.model_validate(snap.to_dict() or {})
 
 
@@ -242,12 +244,15 @@ def refund_unused_credits(
         if pending is not None:  # a refund Stripe has not accepted yet: retry it, same key
             return pending
         if purchase.status != "paid":
-            raise FailedPrecondition(f"a {purchase.status} package has nothing to refund")
+            raise FailedPrecondition(
+                f"a {purchase.status} package has nothing to refund",
+                reason="purchase_not_refundable",
+            )
         if purchase.expiresAt is not None and now >= purchase.expiresAt:
-            raise FailedPrecondition("this package has expired")
+            raise FailedPrecondition("this package has expired", reason="package_expired")
         unused = [c for c in purchase.credits if c.state == "unused"]
         if not unused:
-            raise FailedPrecondition("no unused credits left")
+            raise FailedPrecondition("no unused credits left", reason="no_unused_credits")
         indexes = [c.index for c in unused]
         refund = PackageRefund(
             amount=sum(c.value for c in unused),

@@ -272,11 +272,16 @@ def update_expert_profile(
     def txn(transaction: firestore.Transaction) -> tuple[ExpertProfile, ExpertProfile]:
         snap = ref.get(transaction=transaction)
         if not snap.exists:
-            raise NotFound("you are not an expert (yet): only active experts edit a profile")
+            raise NotFound(
+                "you are not an expert (yet): only active experts edit a profile",
+                reason="expert_not_found",
+            )
         private = private_ref(db, expert_id).get(transaction=transaction)
         current = stored_profile(snap.to_dict() or {}, private.to_dict() or {})
         if current.status not in EDITABLE_STATUSES:
-            raise FailedPrecondition(f"a {current.status} expert profile cannot be edited")
+            raise FailedPrecondition(
+                f"a {current.status} expert profile cannot be edited", reason="expert_not_active"
+            )
         after = merged_profile(current, changes)
         body = public_expert_document(after)
         updates: dict[str, Any] = {s: body[s] for s in sections}

@@ -171,7 +171,7 @@ def set_review_hidden(
     if not session.exists or not ((session.to_dict() or {}).get("feedback") or {}).get(
         "userFeedback"
     ):
-        raise NotFound("no such review")
+        raise NotFound("no such review", reason="review_not_found")
     decision = ReviewModeration(
         sessionId=review_id,
         expertId=str(session.get("expertId")),

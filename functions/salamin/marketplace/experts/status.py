@@ -30,7 +30,9 @@ def allowed_change(*, caller: Caller, expert_id: str, current: str, target: str)
     not while suspended (or before activation)."""
     if caller.is_admin:
         if current not in ("active", "inactive", "suspended"):
-            raise FailedPrecondition(f"a {current} expert has not been activated yet")
+            raise FailedPrecondition(
+                f"a {current} expert has not been activated yet", reason="expert_not_active"
+            )
         return
     if caller.uid != expert_id:
         raise PermissionDenied("only admins or the expert themself can change this status")
@@ -39,7 +41,9 @@ def allowed_change(*, caller: Caller, expert_id: str, current: str, target: str)
     if current == "suspended":
         raise PermissionDenied("this profile is suspended; only an admin can lift it")
     if current not in SELF_SERVICE:
-        raise FailedPrecondition(f"a {current} expert has not been activated yet")
+        raise FailedPrecondition(
+            f"a {current} expert has not been activated yet", reason="expert_not_active"
+        )
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def set_expert_status(
     def txn(transaction: firestore.Transaction) -> tuple[str, bool]:
         snap = ref.get(transaction=transaction)
         if not snap.exists:
-            raise NotFound("no such expert")
+            raise NotFound("no such expert", reason="expert_not_found")
         current = str(snap.get("status"))
         allowed_change(caller=caller, expert_id=expert_id, current=current, target=status)
         if current == status:

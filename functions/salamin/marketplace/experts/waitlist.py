@@ -95,12 +95,12 @@ def join_waitlist(
     clock: Clock,
 ) -> WaitlistEntry:
     if caller.uid == expert_id:
-        raise FailedPrecondition("experts cannot wait for their own sessions")
+        raise FailedPrecondition("experts cannot wait for their own sessions", reason="own_expert")
     expert = _load_expert(db, expert_id)
     if expert is None:
-        raise NotFound("no such expert")
+        raise NotFound("no such expert", reason="expert_not_found")
     if expert.status != "active":
-        raise FailedPrecondition("this expert is not taking bookings")
+        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
     schedule = availability.Schedule.of(expert)
     if session_type not in schedule.offered:
         raise InvalidArgument.at("sessionType", "this expert does not offer that session type")
@@ -126,7 +126,9 @@ def join_waitlist(
     try:
         _entries(db).document(eid).create(entry.to_firestore())
     except (gexc.Conflict, gexc.AlreadyExists):
-        raise AlreadyExists("you are already on this waitlist") from None
+        raise AlreadyExists(
+            "you are already on this waitlist", reason="waitlist_entry_exists"
+        ) from None
     return entry
 
 
