@@ -256,9 +256,11 @@ def test_search_book_pay_confirm_complete_feedback(
         },
         token=expert_user.id_token,
     )
-    perf = db.collection(col.EXPERTS).document(expert_user.uid).get().get("performance")
+    expert_ref = db.collection(col.EXPERTS).document(expert_user.uid)
+    perf = expert_ref.get().get("performance")
     assert (perf["totalRatings"], perf["averageRating"], perf["completedSessions"]) == (1, 5.0, 1)
-    assert perf["totalEarnings"] == 9600
+    stats = expert_ref.collection(col.EXPERT_PRIVATE).document(col.EXPERT_PRIVATE_STATS).get()
+    assert stats.get("totalEarnings") == 9600
 
 
 def test_payout_onboarding_callables(emulators: Any, db: Any, double: DoubleControl) -> None:

@@ -110,6 +110,11 @@ class World:
     def expert(self, expert_id: str = EXPERT) -> dict[str, Any]:
         return self.db.collection(col.EXPERTS).document(expert_id).get().to_dict() or {}
 
+    def private(self, doc: str, expert_id: str = EXPERT) -> dict[str, Any]:
+        """`experts/{id}/private/{doc}`: `payouts` (Stripe account), `stats` (earnings, counters)."""
+        ref = self.db.collection(col.EXPERTS).document(expert_id).collection(col.EXPERT_PRIVATE)
+        return ref.document(doc).get().to_dict() or {}
+
     def mails(self) -> dict[str, dict[str, Any]]:
         return {s.id: s.to_dict() or {} for s in self.db.collection(col.MAIL).stream()}
 

@@ -187,6 +187,12 @@ class FirestoreRest:
             for doc in r.json().get("documents", [])
         ]
 
+    def document(self, path: str, token: str | None) -> dict[str, Any]:
+        """One document as this client reads it (fails if the read is denied), decoded."""
+        r = requests.get(f"{self.base}/{path}", headers=self._headers(token), timeout=10)
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        return {k: _decode(v) for k, v in (r.json().get("fields") or {}).items()}
+
     def patch(self, path: str, fields: dict[str, Any], token: str | None) -> int:
         """Update only the named top-level fields (updateMask), like updateDoc()."""
         mask = "&".join(f"updateMask.fieldPaths={k}" for k in fields)

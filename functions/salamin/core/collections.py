@@ -3,7 +3,10 @@
 EXPERT_APPLICATIONS = "expertApplications"
 EXPERTS = "experts"
 EXPERT_PRIVATE = "private"  # experts/{id}/private/contact: phone and personal email
-EXPERT_PRIVATE_CONTACT = "contact"
+EXPERT_PRIVATE_CONTACT = "contact"  # + documentsSubmitted
+EXPERT_PRIVATE_VERIFICATION = "verification"  # verifiedBy and the admin's notes (activation)
+EXPERT_PRIVATE_PAYOUTS = "payouts"  # Stripe Connect account and readiness (payouts.py)
+EXPERT_PRIVATE_STATS = "stats"  # totalEarnings and performanceCounters (performance.py)
 EXPERT_CALENDARS = "expertCalendars"
 # Sub-collections of expertCalendars/{expertId} (docs/calendar-model.md)
 CALENDAR_BUSY = "busy"
@@ -14,6 +17,7 @@ CALENDAR_CAP_TOKENS = "tokens"  # days/{date}/tokens/{k}, weeks/{week}/tokens/{k
 CALENDAR_CLIENTS = "clients"  # repeat-client tally per user
 SESSION_PRIVATE = "private"  # expertSessions/{id}/private/contacts
 SESSION_CONTACTS = "contacts"
+SESSION_CLAIMS = "claims"  # expertSessions/{id}/private/claims: lockUnits, capTokens
 EXPERT_SESSIONS = "expertSessions"
 EXPERT_TRANSACTIONS = "expertTransactions"
 ADMIN_NOTIFICATIONS = "adminNotifications"

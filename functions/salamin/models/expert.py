@@ -197,18 +197,27 @@ class VerificationDocument(StoredModel):
     reviewedAt: datetime | None = None
 
 
-class ExpertVerification(StoredModel):
+class PublicVerification(StoredModel):
+    """`verification` as published in `experts/{id}`: outcomes only, never who checked or why."""
+
     identityVerified: bool = False
     employmentVerified: bool = False
     educationVerified: bool = False
-    documentsSubmitted: list[VerificationDocument] = []
     verificationDate: datetime | None = None
+
+
+class ExpertVerification(PublicVerification):
+    """The full verification record; `documentsSubmitted`, `verifiedBy` and `notes` are kept in
+    `experts/{id}/private/contact`."""
+
+    documentsSubmitted: list[VerificationDocument] = []
     verifiedBy: str | None = None
     notes: str | None = None
 
 
 class ExpertPerformance(StoredModel):
-    """Server-owned counters. Money (`totalEarnings`) is net minor units."""
+    """Server-owned public rates. The expert's earnings and the raw counters behind the rates
+    are private (`ExpertStats`, `experts/{id}/private/stats`)."""
 
     totalSessions: int = 0
     completedSessions: int = 0
@@ -218,7 +227,6 @@ class ExpertPerformance(StoredModel):
     cancellationRate: float = 0.0
     noShowRate: float = 0.0
     repeatClientRate: float = 0.0
-    totalEarnings: int = 0
     lastSessionDate: datetime | None = None
     performanceRating: PerformanceRating = "good"
 
@@ -298,11 +306,30 @@ class PublicExpert(StoredModel):
     interviewSpecialties: list[InterviewSpecialty]
     availability: ExpertAvailability
     pricing: ExpertPricing
-    verification: ExpertVerification
+    verification: PublicVerification
     performance: ExpertPerformance
     preferences: ExpertPreferences
     status: ExpertStatus
     joinedAt: datetime
     lastActiveAt: datetime
+    payoutsEnabled: bool = False
+    """Bookable for pay (a mirror of `private/payouts`); the account itself is private."""
+
+
+class ExpertPayoutAccount(StoredModel):
+    """`experts/{id}/private/payouts`, written only by `marketplace/booking/payouts.py`: the
+    Stripe Connect account and its readiness (the expert and admins may read it)."""
+
     stripeAccountId: str | None = None
     payoutsEnabled: bool = False
+    chargesEnabled: bool = False
+    stripeDetailsSubmitted: bool = False
+    stripeAccountSyncedAt: int | None = None
+
+
+class ExpertStats(StoredModel):
+    """`experts/{id}/private/stats`, written only by `marketplace/booking/performance.py`: net
+    earnings (minor units) and the raw counters the public `performance` rates derive from."""
+
+    totalEarnings: int = 0
+    performanceCounters: dict[str, int] = {}

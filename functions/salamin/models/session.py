@@ -222,9 +222,10 @@ class ExpertSession(StoredModel):
     rescheduleCount: int = 0
     inviteSequence: int = 0
     """RFC 5545 SEQUENCE of the calendar invite: bumped on every reschedule/cancel."""
-    lockUnits: list[str] = []
-    capTokens: list[str] = []
-    """Document paths of the day/week cap tokens this session holds."""
+    lockUnits: list[str] = Field(default=[], exclude=True)
+    capTokens: list[str] = Field(default=[], exclude=True)
+    """Lock units and cap-token document paths this session holds: in memory only, stored in
+    the server-only `expertSessions/{id}/private/claims` (`occupancy.read_claims`)."""
 
 
 def cancellation_update(*, by: CancelledBy, reason: str, now: datetime) -> dict[str, Any]:
@@ -235,8 +236,6 @@ def cancellation_update(*, by: CancelledBy, reason: str, now: datetime) -> dict[
         "cancelledBy": by,
         "cancellationReason": reason,
         "cancelledAt": now,
-        "lockUnits": [],
-        "capTokens": [],
     }
 
 

@@ -13,7 +13,12 @@ from salamin.marketplace.booking.booking import check_bookable_expert, check_boo
 from salamin.marketplace.booking.pricing import ClientHistory, quote_session_price
 from salamin.marketplace.calendar.availability import BookableSlot
 from salamin.marketplace.onboarding.applications import public_expert_document
-from salamin.models.expert import ExpertApplicationInput, ExpertProfile, PublicExpert
+from salamin.models.expert import (
+    ExpertApplicationInput,
+    ExpertPayoutAccount,
+    ExpertProfile,
+    PublicExpert,
+)
 from salamin.models.session import BookingRequest
 from tests.support.booking import DAY, EXPERT, NOW, USER, USER2
 from tests.support.factories import application_data
@@ -29,8 +34,13 @@ def _expert(**overrides: Any) -> PublicExpert:
         lastActiveAt=NOW,
         **ExpertApplicationInput.model_validate(application_data()).model_dump(),
     )
-    body = {**public_expert_document(profile), "stripeAccountId": "acct_1", "payoutsEnabled": True}
-    return PublicExpert.model_validate({**body, **overrides})
+    return PublicExpert.model_validate({**public_expert_document(profile), **overrides})
+
+
+def _account(**overrides: Any) -> ExpertPayoutAccount:
+    return ExpertPayoutAccount.model_validate(
+        {"stripeAccountId": "acct_1", "payoutsEnabled": True, **overrides}
+    )
 
 
 def _request(**overrides: Any) -> BookingRequest:
@@ -54,16 +64,22 @@ def test_you_book_for_yourself_and_never_yourself() -> None:
 
 
 @pytest.mark.parametrize(
-    "overrides",
-    [{"status": "suspended"}, {"stripeAccountId": None}, {"payoutsEnabled": False}],
+    ("expert", "account"),
+    [
+        ({"status": "suspended"}, {}),
+        ({}, {"stripeAccountId": None}),
+        ({}, {"payoutsEnabled": False}),
+    ],
 )
-def test_only_active_experts_with_payouts_can_be_booked(overrides: dict[str, Any]) -> None:
+def test_only_active_experts_with_payouts_can_be_booked(
+    expert: dict[str, Any], account: dict[str, Any]
+) -> None:
     with pytest.raises(FailedPrecondition):
-        check_bookable_expert(_expert(**overrides))
+        check_bookable_expert(_expert(**expert), _account(**account))
 
 
 def test_a_bookable_expert_gives_the_destination_account() -> None:
-    assert check_bookable_expert(_expert()) == "acct_1"
+    assert check_bookable_expert(_expert(), _account()) == "acct_1"
 
 
 def test_the_new_session_is_pending_with_the_quote_and_the_hold() -> None:

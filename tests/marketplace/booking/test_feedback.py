@@ -166,4 +166,4 @@ def test_concurrent_ratings_are_all_counted(world: World) -> None:
     assert perf["totalRatings"] == 3
     assert perf["averageRating"] == round(14 / 3, 4)
     assert perf["performanceRating"] == "good"  # 4.67 < 4.7
-    assert world.expert()["performanceCounters"]["ratingSum"] == 14
+    assert world.private("stats")["performanceCounters"]["ratingSum"] == 14

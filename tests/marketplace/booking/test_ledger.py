@@ -95,5 +95,5 @@ def test_expert_totals_after_payments_and_a_half_refund(world: World) -> None:
         3,
     )
     assert totals.gross == totals.platform_fee + totals.net
-    assert world.expert()["performance"]["totalEarnings"] == totals.net
+    assert world.private("stats")["totalEarnings"] == totals.net
     assert world.session(kept).paymentStatus == "paid"

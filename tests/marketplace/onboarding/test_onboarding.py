@@ -171,7 +171,16 @@ def test_review_keeps_earlier_flags_and_activates_once_both_are_verified(db, buc
     expert = db.collection(col.EXPERTS).document(APPLICANT.uid).get().to_dict()
     assert expert["status"] == "active"
     assert expert["verification"]["verificationDate"] == clock.now()
-    assert expert["verification"]["verifiedBy"] == ADMIN.uid
+    assert "verifiedBy" not in expert["verification"] and "notes" not in expert["verification"]
+    record = (
+        db.collection(col.EXPERTS)
+        .document(APPLICANT.uid)
+        .collection(col.EXPERT_PRIVATE)
+        .document(col.EXPERT_PRIVATE_VERIFICATION)
+        .get()
+        .to_dict()
+    )
+    assert record["verifiedBy"] == ADMIN.uid
     assert expert["verification"]["identityVerified"] is True
     assert "email" not in expert["personalInfo"]
     assert "phone" not in expert["personalInfo"]

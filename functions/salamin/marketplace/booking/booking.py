@@ -37,9 +37,9 @@ from salamin.core.errors import (
 from salamin.core.log import log
 from salamin.gateways.stripe_gateway import PaymentIntentInfo, PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import holds, pricing
+from salamin.marketplace.booking import holds, payouts, pricing
 from salamin.marketplace.calendar import availability, occupancy
-from salamin.models.expert import PublicExpert
+from salamin.models.expert import ExpertPayoutAccount, PublicExpert
 from salamin.models.session import BookingRequest, BookingResult, ExpertSession, PriceQuote
 
 CLAIM_ATTEMPTS = 5
@@ -184,6 +184,9 @@ def claim_time(
         )
         batch = db.batch()
         batch.create(holds.session_ref(db, session.sessionId), session.to_firestore())
+        occupancy.write_claims(
+            batch, db, session.sessionId, units=session.lockUnits, tokens=session.capTokens
+        )
         batch.create(holds.contacts_ref(db, session.sessionId), contacts)
         occupancy.write_busy(batch, db, session, status="held", create=True)
         occupancy.write_locks(
@@ -260,7 +263,7 @@ def _drop_dead_lock(
             raise SlotTaken()
         owner = holds.session_ref(db, str(data.get("sessionId"))).get(transaction=transaction)
         if owner.exists:
-            session = holds.load_session(owner)
+            session = occupancy.read_claims(transaction, db, holds.load_session(owner))
             if session.status == "pending" and ref.id in session.lockUnits:
                 raise SlotTaken()  # its own expiry will free it; never steal a session's lock
             if session.status == "confirmed" and ref.id in session.lockUnits:
@@ -285,6 +288,7 @@ def roll_back(db: firestore.Client, *, session: ExpertSession) -> None:
         release = occupancy.read_release(transaction, db, current)
         occupancy.apply_release(transaction, release)
         transaction.delete(holds.contacts_ref(db, session.sessionId))
+        transaction.delete(occupancy.claims_ref(db, session.sessionId))
         transaction.delete(ref)
 
     txn(db.transaction())
@@ -303,17 +307,17 @@ def check_booker(caller: Caller, request: BookingRequest) -> None:
         raise FailedPrecondition("experts cannot book their own sessions", reason="own_session")
 
 
-def check_bookable_expert(expert: PublicExpert) -> str:
-    """Policy (pure): only active experts whose payouts are set up can be booked. Returns the
-    Connect account the payment is destined for."""
+def check_bookable_expert(expert: PublicExpert, account: ExpertPayoutAccount) -> str:
+    """Policy (pure): only active experts whose payouts are set up (per their private payout
+    account) can be booked. Returns the Connect account the payment is destined for."""
     if expert.status != "active":
         raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
-    if not expert.stripeAccountId or not expert.payoutsEnabled:
+    if not account.stripeAccountId or not account.payoutsEnabled:
         raise FailedPrecondition(
             "this expert has not finished payout setup and cannot be booked yet",
             reason="expert_payouts_not_ready",
         )
-    return expert.stripeAccountId
+    return account.stripeAccountId
 
 
 def new_session(
@@ -368,7 +372,7 @@ def create_booking_request(
     commit), then create the PaymentIntent and the hold's expiry task; undo on failure."""
     check_booker(caller, request)
     expert = load_expert(db, request.expertId)
-    destination = check_bookable_expert(expert)
+    destination = check_bookable_expert(expert, payouts.load_account(db, request.expertId))
     now = clock.now()
     slot = bookable_slot(
         db,

@@ -61,12 +61,11 @@ def submit_session_feedback(
                 )
             if existing is not None and existing.userFeedback is not None:
                 raise AlreadyExists("you already rated this session", reason="feedback_exists")
-            expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+            stats = performance.read_stats(transaction, db, session.expertId)
             stored = StoredUserFeedback(**user_feedback.model_dump(), submittedAt=now)
             transaction.update(ref, {"feedback.userFeedback": stored.to_firestore()})
-            transaction.update(
-                performance.expert_ref(db, session.expertId),
-                performance.stats_update(expert.to_dict() or {}, rating=user_feedback.rating),
+            performance.write_stats(
+                transaction, db, session.expertId, stats, rating=user_feedback.rating
             )
             both = SessionFeedback(
                 userFeedback=stored, expertFeedback=existing.expertFeedback if existing else None

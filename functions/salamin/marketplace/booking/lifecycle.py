@@ -180,8 +180,7 @@ def cancel_session(
         if decision.already:
             return session, decision
         contacts = _contacts(transaction, db, session_id) if decision.paid else {}
-        expert_ref = performance.expert_ref(db, session.expertId)
-        expert = (expert_ref.get(transaction=transaction).to_dict() or {}) if decision.paid else {}
+        stats = performance.read_stats(transaction, db, session.expertId) if decision.paid else {}
         release = occupancy.read_release(transaction, db, session)
         # --- writes
         occupancy.apply_release(transaction, release)
@@ -202,8 +201,8 @@ def cancel_session(
             )
             updates.update(refund_fields)
             counter = "expertCancellations" if cancelled_by == "expert" else "userCancellations"
-            transaction.update(
-                expert_ref, performance.stats_update(expert, earnings=net, counters={counter: 1})
+            performance.write_stats(
+                transaction, db, session.expertId, stats, earnings=net, counters={counter: 1}
             )
             notifications.session_cancelled(
                 transaction,
@@ -307,13 +306,11 @@ RESCHEDULE_FIELDS = (
     "localDate",
     "localWeek",
     "localStartTime",
-    "lockUnits",
-    "capTokens",
     "rescheduleCount",
     "inviteSequence",
     "rescheduledAt",
 )
-"""What a move changes on the session document."""
+"""What a move changes on the session document (its claims go to `occupancy.write_claims`)."""
 
 
 def _unavailable(exc: occupancy.TimeUnavailable) -> Exception:
@@ -370,6 +367,7 @@ def reschedule_session(
                 "the session changed meanwhile; reload and try again", reason="session_changed"
             )
         contacts = _contacts(transaction, db, session_id)
+        session = occupancy.read_claims(transaction, db, session)
         keep = reusable_tokens(
             session.capTokens,
             day_path=occupancy.day_ref(db, session.expertId, slot.local_date).path,
@@ -397,7 +395,7 @@ def reschedule_session(
         old.locks = [r for r in old.locks if r.path not in new_paths]
         old.tokens = [r for r in old.tokens if r.path not in keep]
         old.busy = None  # rewritten below
-        occupancy.apply_release(transaction, old)
+        occupancy.apply_release(transaction, old, clear_claims=False)
         tokens = occupancy.apply_occupancy(
             transaction,
             taken,
@@ -416,6 +414,9 @@ def reschedule_session(
         )
         transaction.update(
             holds.session_ref(db, session_id), {k: getattr(moved, k) for k in RESCHEDULE_FIELDS}
+        )
+        occupancy.write_claims(
+            transaction, db, session_id, units=moved.lockUnits, tokens=moved.capTokens
         )
         occupancy.write_busy(transaction, db, moved, status="confirmed")
         notifications.session_rescheduled(
@@ -455,7 +456,7 @@ def mark_session_completed(
             raise FailedPrecondition(
                 "the session has not started yet", reason="session_not_started"
             )
-        expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+        stats = performance.read_stats(transaction, db, session.expertId)
         client = performance.client_ref(db, session.expertId, session.userId)
         before = int(
             (client.get(transaction=transaction).to_dict() or {}).get("completedSessions", 0)
@@ -472,14 +473,14 @@ def mark_session_completed(
         if session_notes:
             updates["sessionNotes"] = session_notes
         transaction.update(ref, updates)
-        transaction.update(
-            performance.expert_ref(db, session.expertId),
-            performance.stats_update(
-                expert.to_dict() or {},
-                completed_sessions=1,
-                counters=counters,
-                extra={"performance.lastSessionDate": session.scheduledDate},
-            ),
+        performance.write_stats(
+            transaction,
+            db,
+            session.expertId,
+            stats,
+            completed_sessions=1,
+            counters=counters,
+            extra={"performance.lastSessionDate": session.scheduledDate},
         )
         return session.model_copy(update={"status": "completed", "completedAt": now})
 
@@ -517,7 +518,7 @@ def report_no_show(
                 "a no-show can be reported from 15 minutes after the start",
                 reason="too_early",
             )
-        expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+        stats = performance.read_stats(transaction, db, session.expertId)
         contacts = _contacts(transaction, db, session_id) if absent == "expert" else {}
         updates: dict[str, Any] = {
             "status": "no_show",
@@ -538,9 +539,8 @@ def report_no_show(
             )
             updates.update(refund_fields)
         counter = "expertNoShows" if absent == "expert" else "userNoShows"
-        transaction.update(
-            performance.expert_ref(db, session.expertId),
-            performance.stats_update(expert.to_dict() or {}, earnings=net, counters={counter: 1}),
+        performance.write_stats(
+            transaction, db, session.expertId, stats, earnings=net, counters={counter: 1}
         )
         transaction.update(ref, updates)
         if absent == "expert" and amount:

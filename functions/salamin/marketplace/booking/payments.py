@@ -160,6 +160,8 @@ def confirm_payment(
         contacts = (holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict()) or {}
         expert_snap = performance.expert_ref(db, session.expertId).get(transaction=transaction)
         expert = expert_snap.to_dict() or {}
+        stats = performance.read_stats(transaction, db, session.expertId)
+        session = occupancy.read_claims(transaction, db, session)
         taken: occupancy.Occupancy | None = None
         if step == "occupy":
             try:
@@ -174,7 +176,7 @@ def confirm_payment(
                 session=session,
                 taken=taken,
                 intent=intent,
-                expert=expert,
+                stats=stats,
                 contacts=contacts,
                 now=now,
             )
@@ -240,7 +242,7 @@ def _write_confirmation(
     session: ExpertSession,
     taken: occupancy.Occupancy,
     intent: PaymentIntentInfo,
-    expert: dict[str, Any],
+    stats: dict[str, Any],
     contacts: dict[str, Any],
     now: datetime,
 ) -> ExpertSession:
@@ -269,8 +271,6 @@ def _write_confirmation(
         "paymentIntentId": intent.id,
         "confirmedAt": now,
         "meetingLink": confirmed.meetingLink,
-        "lockUnits": confirmed.lockUnits,
-        "capTokens": confirmed.capTokens,
         "lastPaymentError": firestore.DELETE_FIELD,
     }
     if session.status == "cancelled":  # a late payment revived an expired hold
@@ -281,12 +281,14 @@ def _write_confirmation(
             revivedAt=now,
         )
     transaction.update(holds.session_ref(db, session.sessionId), updates)
+    occupancy.write_claims(
+        transaction, db, session.sessionId, units=confirmed.lockUnits, tokens=confirmed.capTokens
+    )
     occupancy.write_busy(transaction, db, confirmed, status="confirmed")
     line = ledger.charge_line(confirmed, payment_intent_id=intent.id, now=now)
     ledger.write_line(transaction, db, line)
-    transaction.update(
-        performance.expert_ref(db, session.expertId),
-        performance.stats_update(expert, total_sessions=1, earnings=line.netAmount),
+    performance.write_stats(
+        transaction, db, session.expertId, stats, total_sessions=1, earnings=line.netAmount
     )
     notifications.booking_confirmed(transaction, db, session=confirmed, contacts=contacts, now=now)
     return confirmed

@@ -1,7 +1,9 @@
 """Expert payouts through Stripe Connect Express: account, onboarding link, readiness sync.
 
 Bookings are destination charges to the expert's connected account, so an expert is bookable
-for pay only once that account can receive transfers (`payoutsEnabled` on `experts/{id}`).
+for pay only once that account can receive transfers. The account and its readiness live in
+`experts/{id}/private/payouts` (`ExpertPayoutAccount`; this module is its one writer); the
+public profile carries only the `payoutsEnabled` mirror, so search can show who is bookable.
 - `ensure_payout_account` creates the Express account once (idempotency key from the expert
   id; the account id is stored with a transaction that never replaces an existing one) and is
   also what the demo seed calls;
@@ -21,6 +23,7 @@ from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
 from salamin.core.log import log
 from salamin.gateways.stripe_gateway import AccountInfo, PaymentsGateway
 from salamin.models.base import SalaminModel
+from salamin.models.expert import ExpertPayoutAccount
 
 
 class PayoutStatus(SalaminModel):
@@ -33,6 +36,34 @@ class PayoutStatus(SalaminModel):
 
 def _expert_ref(db: firestore.Client, expert_id: str) -> firestore.DocumentReference:
     return db.collection(col.EXPERTS).document(expert_id)
+
+
+def account_ref(db: firestore.Client, expert_id: str) -> firestore.DocumentReference:
+    return (
+        _expert_ref(db, expert_id)
+        .collection(col.EXPERT_PRIVATE)
+        .document(col.EXPERT_PRIVATE_PAYOUTS)
+    )
+
+
+def load_account(
+    db: firestore.Client, expert_id: str, *, transaction: firestore.Transaction | None = None
+) -> ExpertPayoutAccount:
+    """The expert's private payout account (empty when none was created yet)."""
+    snap = account_ref(db, expert_id).get(transaction=transaction)
+    return ExpertPayoutAccount.model_validate(snap.to_dict() or {})
+
+
+def _write_readiness(
+    writer: firestore.Transaction | firestore.WriteBatch,
+    db: firestore.Client,
+    expert_id: str,
+    fields: dict[str, Any],
+) -> None:
+    """Private account fields, plus the public `payoutsEnabled` mirror when it is among them."""
+    writer.set(account_ref(db, expert_id), fields, merge=True)
+    if "payoutsEnabled" in fields:
+        writer.update(_expert_ref(db, expert_id), {"payoutsEnabled": fields["payoutsEnabled"]})
 
 
 def _readiness(account: AccountInfo) -> dict[str, Any]:
@@ -51,7 +82,7 @@ def ensure_payout_account(
     snap = ref.get()
     if not snap.exists:
         raise NotFound("no such expert", reason="expert_not_found")
-    account_id = (snap.to_dict() or {}).get("stripeAccountId")
+    account_id = load_account(db, expert_id).stripeAccountId
     if account_id:
         account = connect.retrieve_account(account_id)
     else:
@@ -66,7 +97,9 @@ def ensure_payout_account(
         if account_id != account.id:
             account = connect.retrieve_account(account_id)
     readiness = _readiness(account)
-    ref.update(readiness)
+    batch = db.batch()
+    _write_readiness(batch, db, expert_id, readiness)
+    batch.commit()
     return PayoutStatus(
         expertId=expert_id,
         stripeAccountId=account.id,
@@ -77,15 +110,14 @@ def ensure_payout_account(
 
 
 def _store_account_id(db: firestore.Client, *, expert_id: str, account_id: str) -> str:
-    ref = _expert_ref(db, expert_id)
-
     @firestore.transactional
     def txn(transaction: firestore.Transaction) -> str:
-        data = ref.get(transaction=transaction).to_dict() or {}
-        existing = data.get("stripeAccountId")
+        existing = load_account(db, expert_id, transaction=transaction).stripeAccountId
         if existing:
-            return str(existing)
-        transaction.update(ref, {"stripeAccountId": account_id, "payoutsEnabled": False})
+            return existing
+        _write_readiness(
+            transaction, db, expert_id, {"stripeAccountId": account_id, "payoutsEnabled": False}
+        )
         return account_id
 
     return txn(db.transaction())
@@ -124,12 +156,13 @@ def sync_account(db: firestore.Client, *, account: dict[str, Any], event_created
     expert_id = info.metadata.get("expertId")
     if not expert_id:
         found = list(
-            db.collection(col.EXPERTS)
+            db.collection_group(col.EXPERT_PRIVATE)
             .where(filter=firestore.FieldFilter("stripeAccountId", "==", info.id))
             .limit(1)
             .stream()
         )
-        expert_id = found[0].id if found else None
+        parent = found[0].reference.parent.parent if found else None
+        expert_id = parent.id if parent is not None else None
     if not expert_id:
         log("payouts.unknown_account", severity="WARNING", accountId=info.id)
         return False
@@ -137,16 +170,17 @@ def sync_account(db: firestore.Client, *, account: dict[str, Any], event_created
 
     @firestore.transactional
     def txn(transaction: firestore.Transaction) -> bool:
-        snap = ref.get(transaction=transaction)
-        if not snap.exists:
+        if not ref.get(transaction=transaction).exists:
             return False
-        data = snap.to_dict() or {}
-        if data.get("stripeAccountId") not in (None, info.id):
+        current = load_account(db, expert_id, transaction=transaction)
+        if current.stripeAccountId not in (None, info.id):
             return False
-        if int(data.get("stripeAccountSyncedAt") or 0) > event_created:
+        if int(current.stripeAccountSyncedAt or 0) > event_created:
             return False  # an older snapshot delivered late
-        transaction.update(
-            ref,
+        _write_readiness(
+            transaction,
+            db,
+            expert_id,
             {
                 **_readiness(info),
                 "stripeAccountId": info.id,

@@ -1,7 +1,8 @@
 """The expert's `performance` counters and rates, kept true by the session lifecycle.
 
-Raw counts live in `experts/{id}.performanceCounters`; the spec's rates in `performance` are
-derived from them in the same transaction as the event that changed them, so they never drift:
+Raw counts (`performanceCounters`) and net `totalEarnings` are private, in
+`experts/{id}/private/stats` (this module is its one writer); the spec's rates in the public
+`experts/{id}.performance` are derived from them in the same transaction as the event that changed them, so they never drift:
 - `totalSessions`: paid bookings ever confirmed (the denominator of both rates);
 - `cancellationRate` = sessions the *expert* cancelled / `totalSessions`;
 - `noShowRate` = sessions where the *expert* did not show / `totalSessions`;
@@ -33,6 +34,34 @@ COUNTER_FIELDS = (
 
 def expert_ref(db: firestore.Client, expert_id: str) -> firestore.DocumentReference:
     return db.collection(col.EXPERTS).document(expert_id)
+
+
+def stats_ref(db: firestore.Client, expert_id: str) -> firestore.DocumentReference:
+    return (
+        expert_ref(db, expert_id).collection(col.EXPERT_PRIVATE).document(col.EXPERT_PRIVATE_STATS)
+    )
+
+
+def read_stats(
+    transaction: firestore.Transaction, db: firestore.Client, expert_id: str
+) -> dict[str, Any]:
+    """The public `performance` and the private stats, read in `transaction` (before writes)."""
+    public = expert_ref(db, expert_id).get(transaction=transaction).to_dict() or {}
+    private = stats_ref(db, expert_id).get(transaction=transaction).to_dict() or {}
+    return {**private, "performance": public.get("performance") or {}}
+
+
+def write_stats(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    expert_id: str,
+    current: dict[str, Any],
+    **deltas: Any,
+) -> None:
+    """Apply `stats_update` to the public profile and the private stats document."""
+    public, private = stats_update(current, **deltas)
+    transaction.update(expert_ref(db, expert_id), public)
+    transaction.set(stats_ref(db, expert_id), private, merge=True)
 
 
 def client_ref(db: firestore.Client, expert_id: str, user_id: str) -> firestore.DocumentReference:
@@ -83,8 +112,9 @@ def stats_update(
     rating: int | None = None,
     counters: dict[str, int] | None = None,
     extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Field-path updates for `experts/{id}` from its current data plus the given deltas."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Field-path updates for `experts/{id}` and the new private stats body, from the current
+    data (`read_stats`) plus the given deltas."""
     perf = dict(expert.get("performance") or {})
     raw = {k: int((expert.get("performanceCounters") or {}).get(k, 0)) for k in COUNTER_FIELDS}
     for key, delta in (counters or {}).items():
@@ -101,7 +131,6 @@ def stats_update(
     updates: dict[str, Any] = {
         "performance.totalSessions": total,
         "performance.completedSessions": completed,
-        "performance.totalEarnings": int(perf.get("totalEarnings", 0)) + earnings,
         "performance.totalRatings": total_ratings,
         "performance.averageRating": average,
         "performance.cancellationRate": cancellation_rate,
@@ -114,6 +143,9 @@ def stats_update(
             no_show_rate=no_show_rate,
         ),
     }
-    updates.update({f"performanceCounters.{k}": v for k, v in raw.items()})
     updates.update(extra or {})
-    return updates
+    private = {
+        "totalEarnings": int(expert.get("totalEarnings", 0)) + earnings,
+        "performanceCounters": raw,
+    }
+    return updates, private

@@ -131,7 +131,7 @@ def charge_refunded(db: firestore.Client, *, event: StripeEvent, clock: Clock) -
             return early
         updates: dict[str, Any] = {}
         if refunded_total > session.refundedAmount and session.paymentStatus != "pending":
-            expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
+            stats = performance.read_stats(transaction, db, session.expertId)
             line = ledger.refund_line(
                 session,
                 amount=min(refunded_total, session.price) - session.refundedAmount,
@@ -139,9 +139,8 @@ def charge_refunded(db: firestore.Client, *, event: StripeEvent, clock: Clock) -
                 now=now,
             )
             ledger.write_line(transaction, db, line)
-            transaction.update(
-                performance.expert_ref(db, session.expertId),
-                performance.stats_update(expert.to_dict() or {}, earnings=line.netAmount),
+            performance.write_stats(
+                transaction, db, session.expertId, stats, earnings=line.netAmount
             )
             updates["refundedAmount"] = session.refundedAmount - line.grossAmount
         total = max(session.refundedAmount, min(refunded_total, session.price))

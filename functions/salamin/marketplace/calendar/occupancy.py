@@ -10,7 +10,7 @@ A booking occupies, under `expertCalendars/{expertId}`:
   (k < maxSessionsPerDay/Week), so the caps hold exactly under concurrency, plus `{count}` on
   the day/week doc (kept with increments) for availability to read.
 
-The session stores what it took (`lockUnits`, `capTokens`), so every release path frees exactly
+The session's server-only claims document stores what it took (`lockUnits`, `capTokens`), so every release path frees exactly
 that, and only docs that still belong to it.
 """
 
@@ -57,6 +57,43 @@ def busy_ref(db: firestore.Client, expert_id: str, session_id: str) -> firestore
     return calendar_ref(db, expert_id).collection(col.CALENDAR_BUSY).document(session_id)
 
 
+def claims_ref(db: firestore.Client, session_id: str) -> firestore.DocumentReference:
+    """Server-only `expertSessions/{id}/private/claims`: the lock units and cap-token paths the
+    session holds (`lockUnits`, `capTokens`). Kept off the session document its parties read;
+    this module is its one writer."""
+    return (
+        db.collection(col.EXPERT_SESSIONS)
+        .document(session_id)
+        .collection(col.SESSION_PRIVATE)
+        .document(col.SESSION_CLAIMS)
+    )
+
+
+def read_claims(
+    transaction: firestore.Transaction, db: firestore.Client, session: ExpertSession
+) -> ExpertSession:
+    """`session` with the claims it holds, read in `transaction` (none when there is no doc)."""
+    data = claims_ref(db, session.sessionId).get(transaction=transaction).to_dict() or {}
+    return session.model_copy(
+        update={
+            "lockUnits": list(data.get("lockUnits") or []),
+            "capTokens": list(data.get("capTokens") or []),
+        }
+    )
+
+
+def write_claims(
+    writer: firestore.Transaction | firestore.WriteBatch,
+    db: firestore.Client,
+    session_id: str,
+    *,
+    units: list[str],
+    tokens: list[str],
+) -> None:
+    """Record what the session holds now (empty lists once it holds nothing)."""
+    writer.set(claims_ref(db, session_id), {"lockUnits": units, "capTokens": tokens})
+
+
 def lock_ref(db: firestore.Client, expert_id: str, unit: str) -> firestore.DocumentReference:
     return calendar_ref(db, expert_id).collection(col.CALENDAR_LOCKS).document(unit)
 
@@ -92,12 +129,14 @@ class Release:
     locks: list[firestore.DocumentReference] = field(default_factory=list)
     busy: firestore.DocumentReference | None = None
     tokens: list[firestore.DocumentReference] = field(default_factory=list)
+    claims: firestore.DocumentReference | None = None
 
 
 def read_release(
     transaction: firestore.Transaction, db: firestore.Client, session: ExpertSession
 ) -> Release:
-    release = Release(session=session)
+    session = read_claims(transaction, db, session)
+    release = Release(session=session, claims=claims_ref(db, session.sessionId))
     lock_refs = [lock_ref(db, session.expertId, u) for u in session.lockUnits]
     token_refs = [db.document(p) for p in session.capTokens]
     busy = busy_ref(db, session.expertId, session.sessionId)
@@ -117,11 +156,17 @@ def read_release(
     return release
 
 
-def apply_release(transaction: firestore.Transaction, release: Release) -> None:
+def apply_release(
+    transaction: firestore.Transaction, release: Release, *, clear_claims: bool = True
+) -> None:
+    """Free what `read_release` found; the session's claims become empty unless the caller
+    records new ones in the same transaction (reschedule)."""
     for ref in release.locks:
         transaction.delete(ref)
     if release.busy is not None:
         transaction.delete(release.busy)
+    if clear_claims and release.claims is not None:
+        transaction.set(release.claims, {"lockUnits": [], "capTokens": []})
     for ref in release.tokens:
         transaction.delete(ref)
         # the token's parent is the day/week doc whose count availability reads

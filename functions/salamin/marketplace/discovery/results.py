@@ -96,9 +96,7 @@ def _next_slots(
 
 
 def _public(data: dict[str, Any]) -> dict[str, Any]:
-    body = PublicExpert.model_validate(data).to_wire()
-    body.pop("stripeAccountId", None)
-    return body
+    return PublicExpert.model_validate(data).to_wire()
 
 
 def assemble_results(

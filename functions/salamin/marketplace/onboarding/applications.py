@@ -425,12 +425,14 @@ def _doc_key(doc: dict[str, Any]) -> str:
 
 
 def public_expert_document(profile: ExpertProfile) -> dict[str, Any]:
-    """The `experts/{id}` body: the profile minus private contact data and document records."""
+    """The `experts/{id}` body: the profile minus private contact data, document records and
+    who verified it with which notes (all in `private_expert_document`)."""
     body = profile.to_firestore()
     personal = body["personalInfo"]
     personal.pop("email", None)
     personal.pop("phone", None)
-    body["verification"].pop("documentsSubmitted", None)
+    for key in ("documentsSubmitted", "verifiedBy", "notes"):
+        body["verification"].pop(key, None)
     return body
 
 
@@ -439,6 +441,15 @@ def private_expert_document(profile: ExpertProfile) -> dict[str, Any]:
         "email": profile.personalInfo.email,
         "phone": profile.personalInfo.phone,
         "documentsSubmitted": [d.to_firestore() for d in profile.verification.documentsSubmitted],
+    }
+
+
+def verification_record(profile: ExpertProfile) -> dict[str, Any]:
+    """`experts/{id}/private/verification`: which admin activated the expert, and their notes."""
+    return {
+        "verifiedBy": profile.verification.verifiedBy,
+        "notes": profile.verification.notes,
+        "verificationDate": profile.verification.verificationDate,
     }
 
 
@@ -458,6 +469,12 @@ def _activate(
     profile.lastActiveAt = now
     transaction.create(_expert_ref(db, expert_id), public_expert_document(profile))
     transaction.create(_private_ref(db, expert_id), private_expert_document(profile))
+    transaction.create(
+        _expert_ref(db, expert_id)
+        .collection(col.EXPERT_PRIVATE)
+        .document(col.EXPERT_PRIVATE_VERIFICATION),
+        verification_record(profile),
+    )
     transaction.set(
         db.collection(col.EXPERT_CALENDARS).document(expert_id),
         {"expertId": expert_id, "timeZone": profile.personalInfo.timeZone, "lastUpdated": now},
