@@ -17,7 +17,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.gateways.gemini import GeminiGateway
 from salamin.gateways.tasks import FirebaseTasks
-from salamin.models.base import SalaminModel
+from salamin.models.base import DocId, SalaminModel
 
 MAX_ATTEMPTS = jobs.MAX_ATTEMPTS
 MIN_BACKOFF_S = jobs.MIN_BACKOFF_S
@@ -28,7 +28,7 @@ StoragePath = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
 class AnalyzeVideoSessionRequest(SalaminModel):
-    sessionId: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+    sessionId: DocId
     """The interview session; also the id of the `advancedAnalyses` document."""
     videoPath: StoragePath | None = None
     """`recordings/{uid}/{file}`: a video with sound, or a silent video plus `audioPath`."""

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import Field
+from typing import Any
 
 from salamin.benchmarks import service, trigger
 from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.gateways.gemini import GeminiGateway
-from salamin.models.base import SalaminModel
+from salamin.models.base import DocId, SalaminModel
 from salamin.models.benchmarks import PersonalizedBenchmark
 
 
 class GeneratePersonalizedBenchmarkRequest(SalaminModel):
-    analysisId: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")] | None = None
+    analysisId: DocId | None = None
     """A complete analysis of the caller's; or give `userMetrics`."""
     userMetrics: dict[str, Any] | None = None
     """A partial spec PerformanceMetrics (`{"overall": {"interviewReadiness": 72}}`)."""
-    userId: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    userId: DocId | None = None
     """Must be the caller unless the caller is an admin."""
     save: bool = False
     """Also store the result at users/{uid}/benchmarks/{id}."""

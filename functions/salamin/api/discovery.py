@@ -13,7 +13,7 @@ from salamin.core.log import log
 from salamin.marketplace.calendar import availability, intervals
 from salamin.marketplace.discovery import search, search_index
 from salamin.marketplace.discovery.filters import MAX_PAGE_SIZE, ExpertSearchFilters, SortBy
-from salamin.models.base import SalaminModel, TimeZoneName
+from salamin.models.base import DocId, SalaminModel, TimeZoneName
 from salamin.models.expert import SessionType
 
 
@@ -24,11 +24,11 @@ class SearchExpertsRequest(SalaminModel):
     searchTerm: Annotated[str, Field(max_length=200)] | None = None
     sortBy: SortBy = "relevance"
     pageSize: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 20
-    cursor: Annotated[str, Field(max_length=4000)] | None = None
+    cursor: Annotated[str, Field(max_length=4000, pattern=r"^[A-Za-z0-9_=-]+$")] | None = None
 
 
 class GetAvailableSlotsRequest(SalaminModel):
-    expertId: Annotated[str, Field(min_length=1, max_length=128)]
+    expertId: DocId
     daysAhead: Annotated[int, Field(ge=1, le=availability.MAX_DAYS_AHEAD)] = 14
     sessionType: SessionType | None = None
     duration: Annotated[int, Field(ge=15, le=intervals.MAX_SESSION_MINUTES)] | None = None

@@ -11,7 +11,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.gateways.gemini import GeminiGateway
 from salamin.learning import service
-from salamin.models.base import SalaminModel
+from salamin.models.base import DocId, SalaminModel
 from salamin.models.learning import (
     ActivityProgress,
     ActivityRecommendation,
@@ -21,7 +21,7 @@ from salamin.models.learning import (
     PersonalizationData,
 )
 
-PathId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+PathId = DocId
 
 
 class GeneratePersonalizedPathRequest(SalaminModel):

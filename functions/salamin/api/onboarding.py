@@ -13,7 +13,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.core.errors import InvalidArgument
 from salamin.marketplace.onboarding import applications
-from salamin.models.base import SalaminModel
+from salamin.models.base import DocId, SalaminModel
 from salamin.models.expert import DocumentType, ExpertApplicationInput
 
 
@@ -29,13 +29,13 @@ class UploadedFile(SalaminModel):
 
 
 class UploadVerificationDocumentRequest(SalaminModel):
-    expertId: Annotated[str, Field(min_length=1, max_length=128)]
+    expertId: DocId
     documentType: DocumentType
     file: UploadedFile
 
 
 class VerifyExpertDocumentRequest(SalaminModel):
-    expertId: Annotated[str, Field(min_length=1, max_length=128)]
+    expertId: DocId
     documentType: DocumentType
     approved: bool
     notes: Annotated[str, Field(max_length=2000)] | None = None
@@ -44,7 +44,7 @@ class VerifyExpertDocumentRequest(SalaminModel):
 
 class ListPendingApplicationsRequest(SalaminModel):
     pageSize: Annotated[int, Field(ge=1, le=100)] = 20
-    cursor: str | None = None
+    cursor: DocId | None = None
 
 
 def submit_expert_application(

@@ -95,6 +95,38 @@ def _date(value: str) -> str:
     return value
 
 
+MIN_DATE = "1900-01-01"
+MAX_DATE = "2999-12-31"
+"""Bounds of every `IsoDate`: far from year 1 and 9999, where date arithmetic overflows."""
+
+
+def _bounded_date(value: str) -> str:
+    value = _date(value)
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"must be between {MIN_DATE} and {MAX_DATE}")
+    return value
+
+
+DOC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+_DOC_ID = re.compile(DOC_ID_PATTERN)
+
+
+def is_doc_id(value: object) -> bool:
+    """A safe Firestore document id: ASCII letters, digits, `_` and `-`, at most 128, and not
+    the reserved `__name__` form. No `/`, `.` or `..`, so never a path, and no surrogates."""
+    return (
+        isinstance(value, str)
+        and bool(_DOC_ID.match(value))
+        and not (value.startswith("__") and value.endswith("__"))
+    )
+
+
+def _doc_id(value: str) -> str:
+    if not is_doc_id(value):
+        raise ValueError("must be 1-128 letters, digits, '_' or '-' (and not __name__)")
+    return value
+
+
 def _year_month_or_present(value: str) -> str:
     if value != "present" and not _YEAR_MONTH.match(value):
         raise ValueError("must be YYYY-MM or 'present'")
@@ -111,7 +143,9 @@ def _currency(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 HHMM = Annotated[str, AfterValidator(_hhmm)]
-IsoDate = Annotated[str, AfterValidator(_date)]
+IsoDate = Annotated[str, AfterValidator(_bounded_date)]
+DocId = Annotated[str, Field(pattern=DOC_ID_PATTERN), AfterValidator(_doc_id)]
+"""The one type of every id field and document-id cursor in a request."""
 YearMonth = Annotated[str, AfterValidator(_year_month_or_present)]
 Currency = Annotated[str, AfterValidator(_currency)]
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=500)]

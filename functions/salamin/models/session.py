@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from salamin.models.base import (
     HHMM,
     Currency,
+    DocId,
     IsoDate,
     MinorUnits,
     SalaminModel,
@@ -39,7 +40,7 @@ FeedbackItem = Annotated[str, Field(min_length=1, max_length=500)]
 FeedbackItems = Annotated[list[FeedbackItem], Field(max_length=20)]
 SESSION_ID_PATTERN = r"^[A-Za-z0-9]{10,40}$"
 SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
-ExpertId = Annotated[str, Field(min_length=1, max_length=128)]
+ExpertId = DocId
 
 
 def slot_id(start: datetime, duration: int) -> str:
@@ -89,7 +90,7 @@ class BookingRequest(BookingTime):
     """What the client sends to `createBookingRequest` (spec `BookingRequest`). `userId` may be
     omitted; when present it must be the caller."""
 
-    userId: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    userId: DocId | None = None
     expertId: ExpertId
     sessionType: SessionType
     duration: Annotated[int, Field(ge=15, le=480)]

@@ -61,6 +61,7 @@ from salamin.marketplace.discovery.plans import (
     with_plan,
 )
 from salamin.marketplace.discovery.results import assemble_results
+from salamin.models.base import is_doc_id
 
 # --- reads ------------------------------------------------------------------------------------
 
@@ -169,9 +170,9 @@ def _decode_cursor(cursor: str, *, query_hash: str, now: datetime) -> dict[str, 
             mode, value, doc_id = restart
             if mode not in ("at", "after") or not isinstance(value, int | float):
                 raise ValueError("restart")
-            if not isinstance(doc_id, str) or not doc_id:
+            if not is_doc_id(doc_id):
                 raise ValueError("restart")
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
         raise InvalidArgument.at("cursor", "not a cursor returned by searchExperts") from None
     if payload.get("q") != query_hash:
         raise InvalidArgument.at("cursor", "belongs to a different search: start again")
