@@ -10,7 +10,8 @@ Like the benchmark fold, this reads only `userId`, `status`, `metrics` and the t
 absent metrics are no evidence. The evidence id is the analysis version (`id@completedAt`), so
 a replayed trigger or a retry changes nothing; a re-run is new evidence. Each of the person's
 paths then gets a `skills` event (applied exactly once like progress events) that refreshes
-objectives' `currentScore` and `skillAnalysis`.
+objectives' `currentScore` and `skillAnalysis` (with the benchmark percentiles as they are
+when this trigger runs; the benchmark fold of the same analysis may land just after).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from salamin.benchmarks.fold import facts_of
 from salamin.core import collections as col
 from salamin.core.clock import Clock
 from salamin.learning import catalog as catalog_mod
-from salamin.learning.skills import evidence_from_metrics, masteries, record_evidence, skills_ref
+from salamin.learning.skills import evidence_from_metrics, read_skill_analysis, record_evidence
 
 
 def on_analysis_written(db: firestore.Client, *, analysis_id: str, clock: Clock) -> str:
@@ -34,17 +35,14 @@ def on_analysis_written(db: firestore.Client, *, analysis_id: str, clock: Clock)
     facts = facts_of(analysis_id, snap.to_dict() if snap.exists else None)
     if facts is None:
         return "skipped"
-    scores = evidence_from_metrics(catalog_mod.load(), facts.values)
+    catalog = catalog_mod.load()
+    scores = evidence_from_metrics(catalog, facts.values)
     if not scores:
         return "no_evidence"
     applied = record_evidence(
         db, uid=facts.user_id, evidence_id=facts.version, scores=scores, kind="analysis"
     )
-    data = skills_ref(db, facts.user_id).get().to_dict() or {}
-    known = masteries(data)
-    evidence = int(
-        sum(float(v.get("evidence", 0)) for v in (data.get("competencies") or {}).values())
-    )
+    skills = read_skill_analysis(db, catalog=catalog, uid=facts.user_id)
     paths = (
         db.collection(col.LEARNING_PATHS)
         .where(filter=firestore.FieldFilter("userId", "==", facts.user_id))
@@ -52,8 +50,10 @@ def on_analysis_written(db: firestore.Client, *, analysis_id: str, clock: Clock)
     )
     event: dict[str, Any] = {
         "kind": "skills",
-        "mastery": known,
-        "evidence": evidence,
+        "mastery": skills.mastery,
+        "evidence": skills.evidenceCount,
+        "percentiles": skills.benchmarkPercentiles,
+        "benchmarkUnavailableReason": skills.benchmarkUnavailableReason,
         "source": facts.version,
     }
     for path in paths:

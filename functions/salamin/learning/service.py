@@ -32,7 +32,7 @@ from salamin.learning import catalog as catalog_mod
 from salamin.learning.builder import build_path
 from salamin.learning.planner import plan_with_gemini
 from salamin.learning.progress import adapt, apply_progress, event_id_for, find
-from salamin.learning.skills import masteries, skill_analysis, skills_ref
+from salamin.learning.skills import read_skill_analysis, skill_analysis
 from salamin.models.learning import (
     ActivityProgress,
     ActivityRecommendation,
@@ -60,13 +60,7 @@ def generate_personalized_path(
 ) -> LearningPath:
     """Deterministic path, then (with Gemini) the model's checked module choice."""
     catalog = catalog_mod.load()
-    snap = skills_ref(db, caller.uid).get()
-    data = snap.to_dict() if snap.exists else None
-    known = masteries(data)
-    evidence = int(
-        sum(float(v.get("evidence", 0)) for v in ((data or {}).get("competencies") or {}).values())
-    )
-    skills = skill_analysis(catalog, known, evidence=evidence)
+    skills = read_skill_analysis(db, catalog=catalog, uid=caller.uid)
     path = build_path(
         path_id=f"path_{uuid.uuid4().hex[:20]}",
         user_id=caller.uid,
@@ -96,7 +90,7 @@ def _apply_event(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     catalog = catalog_mod.load()
     if event["kind"] == "skills":
-        return _refresh_skills(path, dict(event["mastery"]), int(event["evidence"]), now), []
+        return _refresh_skills(path, event, now), []
     if event["kind"] == "adapt":
         trigger = AdaptiveTrigger.model_validate(event["trigger"])
         actions = adapt(
@@ -116,12 +110,18 @@ def _apply_event(
     }, effects.notifications
 
 
-def _refresh_skills(
-    path: LearningPath, known: dict[str, float], evidence: int, now: datetime
-) -> dict[str, Any]:
-    """New evidence: objectives' currentScore and skillAnalysis follow the mastery estimates."""
+def _refresh_skills(path: LearningPath, event: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """New evidence: objectives' currentScore and skillAnalysis follow the mastery estimates
+    (and the benchmark percentiles the event carries)."""
     catalog = catalog_mod.load()
-    path.skillAnalysis = skill_analysis(catalog, known, evidence=evidence)
+    known = dict(event["mastery"])
+    path.skillAnalysis = skill_analysis(
+        catalog,
+        known,
+        evidence=int(event["evidence"]),
+        percentiles=dict(event.get("percentiles") or {}),
+        benchmark_reason=event.get("benchmarkUnavailableReason"),
+    )
     changed = []
     for objective in path.objectives:
         if objective.category in known:

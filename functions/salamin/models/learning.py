@@ -210,7 +210,8 @@ class PersonalizationData(_Doc):
 
 
 class SkillAnalysis(_Doc):
-    """From mastery estimates only; None (with `unavailableReason`) when there is no evidence."""
+    """From mastery estimates and benchmark percentiles; None (with `unavailableReason`) when
+    there is no evidence."""
 
     currentLevel: float | None = Field(default=None, ge=0, le=100)
     strengths: list[str]
@@ -220,6 +221,10 @@ class SkillAnalysis(_Doc):
     evidenceCount: int = Field(default=0, ge=0)
     mastery: dict[str, float] = Field(default_factory=dict)
     """Competency -> estimated mastery 0-100, only where there is evidence."""
+    benchmarkPercentiles: dict[str, float] = Field(default_factory=dict)
+    """Competency -> the person's role-cohort percentile (mean over its metrics), where one
+    exists."""
+    benchmarkUnavailableReason: str | None = None
     unavailableReason: str | None = None
 
 
