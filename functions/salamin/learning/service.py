@@ -29,6 +29,7 @@ from salamin.core.clock import Clock
 from salamin.core.errors import InvalidArgument, NotFound, PermissionDenied
 from salamin.gateways.gemini import GeminiGateway
 from salamin.learning import catalog as catalog_mod
+from salamin.learning import coach
 from salamin.learning.builder import build_path
 from salamin.learning.planner import plan_with_gemini
 from salamin.learning.progress import adapt, apply_progress, event_id_for, find
@@ -285,11 +286,16 @@ TIPS = {
 
 
 def recommend_next_activity(
-    db: firestore.Client, *, caller: Caller, path_id: str, clock: Clock | None = None
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    path_id: str,
+    clock: Clock | None = None,
+    gemini: GeminiGateway | None = None,
 ) -> ActivityRecommendation:
     """The next incomplete activity in path order; duration by pace; experts for an
-    expert_session (with a clock: found by the marketplace search); a labelled template
-    reasoning (Gemini reasoning is not wired yet)."""
+    expert_session (with a clock: found by the marketplace search); reasoning and tips from
+    Gemini when its answer passes `coach.check`, else the labelled template."""
     _, path = _load(db, path_id, caller)
     for mi, module in enumerate(path.modules):
         for activity in module.learningActivities:
@@ -319,7 +325,7 @@ def recommend_next_activity(
             why = f"Next in module {mi + 1} ({module.title})"
             if objective is not None and objective.currentScore is not None:
                 why += f": you measured {objective.currentScore:.0f} against a target of {objective.targetScore:.0f}"
-            return ActivityRecommendation(
+            template = ActivityRecommendation(
                 activity=personal,
                 module=module,
                 reasoning=why + ".",
@@ -328,6 +334,7 @@ def recommend_next_activity(
                 prerequisites=unmet,
                 preparationTips=TIPS.get(activity.type, []),
             )
+            return coach.explain(gemini, template, path, catalog_mod.load())
     return ActivityRecommendation(
         activity=None,
         module=None,

@@ -306,3 +306,14 @@ class ActivityRecommendation(_Doc):
     prerequisites: list[str]
     preparationTips: list[str]
     pathCompleted: bool | None = None
+    fallbackReason: str | None = None
+    """Why the template (not Gemini) wrote `reasoning` and `preparationTips`."""
+
+
+class RecommendationAnswer(BaseModel):
+    """Gemini's response_schema for recommendNextActivity: it explains, it does not choose."""
+
+    activityId: str
+    estimatedMinutes: int
+    reasoning: str = Field(max_length=600)
+    preparationTips: list[Annotated[str, Field(max_length=200)]] = Field(max_length=5)
