@@ -31,6 +31,7 @@ from salamin.gateways.gemini import GeminiGateway
 from salamin.learning import catalog as catalog_mod
 from salamin.learning import coach
 from salamin.learning.builder import build_path
+from salamin.learning.evidence import path_link
 from salamin.learning.planner import plan_with_gemini
 from salamin.learning.progress import adapt, apply_progress, event_id_for, find
 from salamin.learning.skills import read_skill_analysis, skill_analysis
@@ -333,6 +334,11 @@ def recommend_next_activity(
                 estimatedTime=personal.duration,
                 prerequisites=unmet,
                 preparationTips=TIPS.get(activity.type, []),
+                bookingLink=(
+                    path_link(path_id=path.pathId, activity_id=activity.activityId)
+                    if activity.type == "expert_session"
+                    else None
+                ),
             )
             return coach.explain(gemini, template, path, catalog_mod.load())
     return ActivityRecommendation(

@@ -308,6 +308,9 @@ class ActivityRecommendation(_Doc):
     pathCompleted: bool | None = None
     fallbackReason: str | None = None
     """Why the template (not Gemini) wrote `reasoning` and `preparationTips`."""
+    bookingLink: str | None = None
+    """For an expert_session: put this in the booking's `preparationMaterials` so the completed
+    session completes this activity."""
 
 
 class RecommendationAnswer(BaseModel):
