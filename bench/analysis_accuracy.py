@@ -306,6 +306,8 @@ def run(out_dir: Path, cases: list[Case]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     transcribe.load_model()
+    if transcribe.SECOND_RECOGNISER:
+        transcribe.load_second_model()
     load_s = time.perf_counter() - t0
     rows: list[dict[str, Any]] = []
     video_rows: list[dict[str, Any]] = []

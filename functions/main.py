@@ -11,10 +11,11 @@ from firebase_functions import firestore_fn, https_fn, options, scheduler_fn, ta
 from firebase_functions.params import SecretParam
 
 from salamin.api import _callable as callable_
-from salamin.api import analysis, discovery, onboarding
+from salamin.api import analysis, discovery, experts, onboarding, uploads
 from salamin.api import benchmarks as benchmarks_api
 from salamin.api import booking as booking_api
 from salamin.api import learning as learning_api
+from salamin.api import packages as packages_api
 from salamin.core import firebase
 
 firebase.app()  # the SDK verifies callers' ID tokens against the default app
@@ -128,6 +129,11 @@ def analyzeVideoSession(req: https_fn.CallableRequest[Any]) -> Any:
     return callable_.run(req, analysis.analyze_video_session)
 
 
+@https_fn.on_call()
+def createRecordingUpload(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, uploads.create_recording_upload)
+
+
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(
         max_attempts=analysis.MAX_ATTEMPTS, min_backoff_seconds=analysis.MIN_BACKOFF_S
@@ -166,6 +172,54 @@ def refreshExpertSearchActivity(event: scheduler_fn.ScheduledEvent) -> None:
     discovery.refresh_search_activity()
 
 
+# --- Experts manage themselves; earnings, reviews, waitlist (issue 10) ---------------------------
+
+
+@https_fn.on_call()
+def updateExpertProfile(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, experts.update_expert_profile)
+
+
+@https_fn.on_call()
+def setExpertStatus(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, experts.set_expert_status)
+
+
+@https_fn.on_call()
+def getExpertEarnings(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, experts.get_expert_earnings)
+
+
+@https_fn.on_call()
+def listExpertReviews(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, experts.list_expert_reviews)
+
+
+@https_fn.on_call()
+def setReviewHidden(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, experts.set_review_hidden)
+
+
+@https_fn.on_call()
+def joinWaitlist(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, experts.join_waitlist)
+
+
+@https_fn.on_call()
+def leaveWaitlist(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, experts.leave_waitlist)
+
+
+@firestore_fn.on_document_written(document="expertCalendars/{expertId}/busy/{sessionId}")
+def notifyWaitlistOnFreedTime(
+    event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
+) -> None:
+    change = event.data
+    before = change.before.to_dict() if change and change.before else None
+    after = change.after.to_dict() if change and change.after else None
+    experts.on_busy_written(event.params["expertId"], event.params["sessionId"], before, after)
+
+
 # --- Benchmarks (spec §2.2) ---------------------------------------------------------------------
 
 
@@ -181,6 +235,18 @@ def foldAnalysisBenchmarks(
     event: firestore_fn.Event[firestore_fn.Change[firestore_fn.DocumentSnapshot | None]],
 ) -> None:
     benchmarks_api.on_analysis_written(event.params["analysisId"])
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def purchasePackage(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, packages_api.purchase_package, stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def refundPackageCredits(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(
+        req, packages_api.refund_package_credits, stripe_key=STRIPE_SECRET_KEY.value
+    )
 
 
 # --- Learning paths (spec §3.1) -----------------------------------------------------------------

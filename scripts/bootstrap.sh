@@ -3,6 +3,7 @@
 # Idempotent: a second run with nothing changed takes a few seconds.
 #   - functions/venv (Python 3.11, the CLI's expected location) with requirements-dev.txt
 #   - firebase-tools (npm) under ~/.cache/salamin, pinned
+#   - clients/web/node_modules (npm ci from its package-lock.json)
 #   - Debian espeak-ng, sox, ffmpeg, festival, flite + voices (test media only) when running as root
 # Fails with one line naming what is missing when it cannot be installed here.
 set -euo pipefail
@@ -44,6 +45,17 @@ if [ ! -x "$TOOLS_DIR/node_modules/.bin/firebase" ]; then
 fi
 mkdir -p .runtime
 echo "$TOOLS_DIR/node_modules/.bin/firebase" > .runtime/firebase-bin
+
+# Web client contract tooling (json-schema-to-typescript, typescript, firebase JS SDK), pinned by
+# clients/web/package-lock.json; reinstalled only when the lock file changes.
+web_stamp=clients/web/node_modules/.lock.sha256
+web_want=$(sha256sum clients/web/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$web_stamp" 2>/dev/null)" != "$web_want" ]; then
+  say "installing clients/web npm dependencies (npm ci)"
+  (cd clients/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || die "npm ci in clients/web failed"
+  echo "$web_want" > "$web_stamp"
+fi
 
 # Test media tools (espeak-ng, sox, ffmpeg; festival and flite with their US English voices for
 # the wide accuracy bench): Debian packages, needed by the analysis tests and bench only.

@@ -7,5 +7,7 @@ bash scripts/bootstrap.sh
 functions/venv/bin/ruff check .
 functions/venv/bin/ruff format --check -q .
 functions/venv/bin/mypy functions/salamin functions/main.py scripts bench tests
+functions/venv/bin/python scripts/gen_client_types.py --check
+(cd clients/web && node_modules/.bin/tsc --noEmit -p tsconfig.json)
 functions/venv/bin/pytest -q -p no:cacheprovider tests/architecture   # layering contracts
 exec functions/venv/bin/pytest "$@"

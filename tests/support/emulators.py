@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import builtins
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +76,59 @@ def call(
     )
     body = r.json()
     if r.status_code != 200 or "error" in body:
-        raise CallableError(r.status_code, body)
+        error = CallableError(r.status_code, body)
+        check_error(name, error)
+        raise error
+    check_response(name, body["result"])
     return body["result"]
+
+
+_PYDANTIC_WORDING = ("Value error", "Input should", "Extra inputs", "Field required", "[key]")
+
+
+def check_error(name: str, error: CallableError) -> None:
+    """The error contract every callable keeps (README "Wire format"): a documented
+    `details.reason` on not-found, already-exists and failed-precondition; messages and field
+    paths written for people."""
+    from typing import get_args
+
+    from salamin.core.errors import Reason
+
+    details = error.details or {}
+    if error.code in ("not-found", "already-exists", "failed-precondition"):
+        assert details.get("reason") in get_args(Reason), f"{name}: {error} has no known reason"
+    texts = [error.message] + [
+        f"{f.get('path')} {f.get('message')}" for f in details.get("fields", [])
+    ]
+    for text in texts:
+        assert not any(w in text for w in _PYDANTIC_WORDING), f"{name}: {text!r}"
+
+
+def check_response(name: str, result: Any) -> None:
+    """Every answer must match its declared response model (salamin.api.contract), which the
+    web client's generated types come from: an undeclared or mistyped field fails the test."""
+    from salamin.api.contract import CALLABLES
+
+    if name in CALLABLES:
+        CALLABLES[name].response.model_validate(result)
+    for text in _strings(result):
+        if _LOOKS_LIKE_INSTANT.match(text):
+            assert _WIRE_INSTANT.match(text), f"{name}: instant {text!r} not in the wire format"
+
+
+_LOOKS_LIKE_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_WIRE_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+"""One format for every instant in a callable answer (salamin.models.base.wire_instant)."""
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def unsigned_token(uid: str | None, **claims: Any) -> str | None:

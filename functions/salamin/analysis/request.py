@@ -63,7 +63,7 @@ def check_stored_media(bucket: Any, path: str, *, field: str) -> None:
     """The object exists, is not empty, within the cap, and is typed as audio or video."""
     blob = bucket.get_blob(path)
     if blob is None:
-        raise NotFound(f"{field}: no uploaded file at {path}")
+        raise NotFound(f"{field}: no uploaded file at {path}", reason="recording_not_found")
     size = int(blob.size or 0)
     if size == 0:
         raise SilentMedia.at(field, "file is empty")

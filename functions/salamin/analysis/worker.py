@@ -311,7 +311,9 @@ def _download(bucket: Any, path: str | None, *, field: str, into: Path) -> Path 
         return None
     blob = bucket.get_blob(path)
     if blob is None:
-        raise NotFound(f"{field}: the uploaded file is no longer there")
+        raise NotFound(
+            f"{field}: the uploaded file is no longer there", reason="recording_not_found"
+        )
     local = into / f"{field}{PurePosixPath(path).suffix.lower()}"
     blob.download_to_filename(str(local))
     return local

@@ -10,11 +10,11 @@
 from __future__ import annotations
 
 import functools
+import json
 import traceback
 import typing
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from firebase_functions import https_fn
@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from salamin.core.caller import Caller
 from salamin.core.errors import InvalidArgument, SalaminError, Unauthenticated
 from salamin.core.log import log
+from salamin.models.base import wire_value
 
 M = TypeVar("M", bound=BaseModel)
 Result = BaseModel | dict[str, Any] | list[Any] | str | None
@@ -35,29 +36,98 @@ def caller_from(req: https_fn.CallableRequest[Any]) -> Caller:
     return Caller(uid=req.auth.uid, email=token.get("email"), is_admin=token.get("admin") is True)
 
 
+def _path(loc: tuple[int | str, ...]) -> str:
+    """`pricing.sessionTypes.mock_interview.basePrice`, `timeSlots.0.startTime`: dots and keys.
+    Pydantic's `[key]` marker (an invalid map key) and its union-member tags are dropped."""
+    parts = [str(p) for p in loc if p != "[key]" and not (isinstance(p, str) and "[" in p)]
+    return ".".join(parts) or "(root)"
+
+
+_TYPE_NAMES = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "list": "a list",
+    "dict": "an object",
+    "model": "an object",
+    "model_attributes": "an object",
+    "datetime": "an ISO 8601 date-time",
+    "date": "an ISO 8601 date",
+}
+
+
+def _message(err: Any) -> str:
+    """One pydantic error as a sentence for people (no "Value error, ..." or pydantic jargon)."""
+    kind: str = err["type"]
+    ctx: dict[str, Any] = err.get("ctx") or {}
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind in ("literal_error", "enum"):
+        return f"must be one of {ctx.get('expected', 'the allowed values')}"
+    base = kind.removesuffix("_type").removesuffix("_parsing")
+    if kind.endswith(("_type", "_parsing")) and base in _TYPE_NAMES:
+        return f"must be {_TYPE_NAMES[base]}"
+    if kind == "int_from_float":
+        return "must be a whole number"
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        word, key = bounds[kind]
+        return f"must be {word} {ctx.get(key)}"
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return "must not be empty" if n == 1 else f"must be at least {n} characters"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return "must not be empty" if n == 1 else f"must have at least {n} items"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items"
+    if kind == "string_pattern_mismatch":
+        return "is not in the expected format"
+    if kind.startswith(("datetime", "date", "time")):
+        return "must be an ISO 8601 date-time"
+    text = str(err.get("msg", "is invalid"))
+    return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def validation_error(exc: ValidationError) -> InvalidArgument:
+    """Every offending field with a message written for people: `details.fields = [{path,
+    message}]`, and a one-line summary as the error message."""
     fields = [
-        {"path": ".".join(str(p) for p in err["loc"]) or "(root)", "message": err["msg"]}
+        {"path": _path(err["loc"]), "message": _message(err)}
         for err in exc.errors(include_url=False)
     ]
-    summary = "; ".join(f"{f['path']}: {f['message']}" for f in fields[:5])
-    return InvalidArgument(f"invalid request: {summary}", fields=fields)
+    summary = "; ".join(f"{f['path']} {f['message']}" for f in fields[:5])
+    more = f" (and {len(fields) - 5} more)" if len(fields) > 5 else ""
+    return InvalidArgument(f"invalid request: {summary}{more}", fields=fields)
 
 
 def parse(model: type[M], data: Any) -> M:
+    """Validate request data as the JSON it arrived as, strictly: `"10"` is not a number,
+    `"true"` not a boolean and `1` not a string; instants and dates stay ISO strings (JSON has no
+    other way to send them); unknown fields are rejected by the models (`extra="forbid"`)."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InvalidArgument.at("(root)", "request data must be an object")
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise validation_error(exc) from None
 
 
 def _dump(result: Result) -> Any:
-    if isinstance(result, BaseModel):
-        return result.model_dump(mode="json", exclude_none=True)
     return jsonable(result)
 
 
@@ -123,11 +193,6 @@ def run(req: https_fn.CallableRequest[Any], handler: Handler, **deps: Any) -> An
 
 
 def jsonable(value: Any) -> Any:
-    """Firestore values (timestamps) into JSON-safe ones, for dict responses."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
+    """A handler's answer (model, dict, Firestore values) into JSON: instants become the one
+    wire format (`salamin.models.base.wire_instant`); models drop None fields."""
+    return wire_value(value)

@@ -31,9 +31,10 @@ from salamin.marketplace.booking import (
     payouts,
     webhooks,
 )
-from salamin.models.base import HHMM, IsoDate, SalaminModel
+from salamin.models.base import SalaminModel
 from salamin.models.session import (
     BookingRequest,
+    BookingTime,
     ExpertFeedback,
     ExpertSession,
     Party,
@@ -95,10 +96,10 @@ class CancelSessionRequest(SalaminModel):
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
-class RescheduleSessionRequest(SalaminModel):
+class RescheduleSessionRequest(BookingTime):
+    """The new time: a slot's `slotId`/`startUtc`, or the expert-local `date` + `startTime`."""
+
     sessionId: SessionId
-    date: IsoDate
-    startTime: HHMM
 
 
 class MarkSessionCompletedRequest(SalaminModel):
@@ -191,6 +192,7 @@ def reschedule_session(caller: Caller, req: RescheduleSessionRequest, *, stripe_
         session_id=req.sessionId,
         date=req.date,
         start_time=req.startTime,
+        start=req.start_instant(),
         clock=s.clock,
     )
     return _session_view(moved)

@@ -93,15 +93,19 @@ def generate_personalized_benchmark(
     if analysis_id is not None:
         snap = db.collection(col.ADVANCED_ANALYSES).document(analysis_id).get()
         if not snap.exists:
-            raise NotFound("no such analysis")
+            raise NotFound("no such analysis", reason="analysis_not_found")
         data = snap.to_dict() or {}
         if data.get("userId") != uid:
             raise PermissionDenied("this analysis belongs to another user")
         if data.get("status") != "complete":
-            raise FailedPrecondition("the analysis is not complete yet")
+            raise FailedPrecondition(
+                "the analysis is not complete yet", reason="analysis_not_complete"
+            )
         values = extract(data.get("metrics"))
         if not values:
-            raise FailedPrecondition("the analysis has no measured metric to compare")
+            raise FailedPrecondition(
+                "the analysis has no measured metric to compare", reason="no_measured_metrics"
+            )
     else:
         values = validate_user_metrics(user_metrics or {})
 

@@ -44,3 +44,13 @@ def user_profile_path(uid: str) -> str:
 
 def user_statistics_path(uid: str) -> str:
     return f"{USERS}/{uid}/statistics/current"
+
+
+# Expert self-service and marketplace completeness (issue 10)
+EXPERT_STATUS_LOG = "statusLog"  # experts/{id}/statusLog/{entryId}: audit of status changes
+REVIEW_MODERATION = "reviewModeration"  # reviewModeration/{sessionId}: admin-hidden reviews
+WAITLIST_ENTRIES = "waitlistEntries"  # waitlistEntries/{entryId}: who waits for which expert
+WAITLIST_RATE = "waitlistRate"  # waitlistRate/{uid}_{YYYY-MM-DD}: notifications sent that day
+WAITLIST_NOTICES = "waitlistNotices"  # waitlistNotices/{id}: one per entry per freed time
+USER_NOTIFICATIONS = "notifications"  # users/{uid}/notifications/{id}: in-app notifications
+PACKAGE_PURCHASES = "packagePurchases"  # packagePurchases/{id}: bought package deals, credits

@@ -25,11 +25,15 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Email:
+    """One outgoing email. `to` is addresses; `to_uids` lets the Trigger Email extension look
+    the address up in Auth-linked user documents when we hold none (e.g. learning milestones)."""
+
     to: str | list[str]
     subject: str
     text: str
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    to_uids: list[str] = field(default_factory=list)
 
     def to_document(self, *, now: datetime, kind: str) -> dict[str, Any]:
         message: dict[str, Any] = {"subject": self.subject, "text": self.text}
@@ -45,7 +49,12 @@ class Email:
                 }
                 for a in self.attachments
             ]
-        return {"to": self.to, "message": message, "kind": kind, "createdAt": now}
+        doc: dict[str, Any] = {"message": message, "kind": kind, "createdAt": now}
+        if self.to:
+            doc["to"] = self.to
+        if self.to_uids:
+            doc["toUids"] = list(self.to_uids)
+        return doc
 
 
 def mail_ref(db: firestore.Client, mail_id: str) -> firestore.DocumentReference:

@@ -28,6 +28,9 @@ DEFAULT_TIMEOUT_SECONDS = 20.0
 class PaymentDeclined(FailedPrecondition):
     """The card was declined: the user should try another payment method."""
 
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, reason="payment_declined", details=details)
+
 
 class StripeUnavailable(Unavailable):
     """Stripe could not be reached or failed on its side; safe to retry (same idempotency key)."""
@@ -37,7 +40,11 @@ class StripeRejected(FailedPrecondition):
     """Stripe refused the request (bad state or parameters). `stripe_code` is Stripe's code."""
 
     def __init__(self, message: str, *, stripe_code: str | None = None) -> None:
-        super().__init__(message, details={"stripeCode": stripe_code} if stripe_code else None)
+        super().__init__(
+            message,
+            reason="payment_rejected",
+            details={"stripeCode": stripe_code} if stripe_code else None,
+        )
         self.stripe_code = stripe_code
 
 
@@ -245,6 +252,29 @@ class StripeGateway:
         obj = self._call(self.client.v1.payment_intents.create, params, idempotency_key)
         return PaymentIntentInfo.from_dict(obj)
 
+    def create_platform_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        transfer_group: str,
+        metadata: dict[str, str],
+        description: str,
+        idempotency_key: str,
+    ) -> PaymentIntentInfo:
+        """A charge the platform keeps until it transfers the expert's share later (package
+        deals: the expert's net is recognised per redeemed session)."""
+        params = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "metadata": metadata,
+            "description": description,
+            "automatic_payment_methods": {"enabled": True},
+            "transfer_group": transfer_group,
+        }
+        obj = self._call(self.client.v1.payment_intents.create, params, idempotency_key)
+        return PaymentIntentInfo.from_dict(obj)
+
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:
             obj = _plain(self.client.v1.payment_intents.retrieve(payment_intent_id))
@@ -282,6 +312,24 @@ class StripeGateway:
             "metadata": metadata,
             "reverse_transfer": True,
             "refund_application_fee": True,
+        }
+        obj = self._call(self.client.v1.refunds.create, params, idempotency_key)
+        return RefundInfo(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
+
+    def refund_platform_charge(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> RefundInfo:
+        """A refund of a platform charge: there is no transfer or application fee to reverse."""
+        params = {
+            "payment_intent": payment_intent_id,
+            "amount": amount,
+            "reason": "requested_by_customer",
+            "metadata": metadata,
         }
         obj = self._call(self.client.v1.refunds.create, params, idempotency_key)
         return RefundInfo(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))

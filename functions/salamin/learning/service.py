@@ -28,6 +28,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import InvalidArgument, NotFound, PermissionDenied
 from salamin.gateways.gemini import GeminiGateway
+from salamin.gateways.mail import Email, queue_mail
 from salamin.learning import catalog as catalog_mod
 from salamin.learning import coach
 from salamin.learning.builder import build_path
@@ -43,6 +44,7 @@ from salamin.models.learning import (
     PathGenerationRequest,
     PersonalizationData,
 )
+from salamin.models.notifications import UserNotification
 
 MAX_APPLY_ATTEMPTS = 80
 
@@ -80,7 +82,7 @@ def generate_personalized_path(
 def _load(db: firestore.Client, path_id: str, caller: Caller) -> tuple[Any, LearningPath]:
     snap = path_ref(db, path_id).get()
     if not snap.exists:
-        raise NotFound("no such learning path")
+        raise NotFound("no such learning path", reason="learning_path_not_found")
     path = LearningPath.model_validate(snap.to_dict())
     if path.userId != caller.uid and not caller.is_admin:
         raise PermissionDenied("this learning path belongs to another user")
@@ -187,22 +189,21 @@ def _notify(
     user = db.collection(col.USERS).document(path.userId)
     batch.set(
         user.collection(col.USER_NOTIFICATIONS).document(n["id"]),
-        {
-            "type": "learning_milestone",
-            "pathId": path.pathId,
-            "title": n["title"],
-            "body": n["body"],
-            "createdAt": now,
-            "read": False,
-        },
+        UserNotification(
+            type="learning_milestone",
+            pathId=path.pathId,
+            title=n["title"],
+            body=n["body"],
+            createdAt=now,
+        ).to_firestore(),
     )
-    batch.set(
-        db.collection(col.MAIL).document(f"learning-{n['id']}"),
-        {
-            "toUids": [path.userId],
-            "message": {"subject": n["title"], "text": n["body"]},
-            "createdAt": now,
-        },
+    queue_mail(
+        batch,
+        db,
+        mail_id=f"learning-{n['id']}",
+        now=now,
+        kind="learning_milestone",
+        email=Email(to=[], to_uids=[path.userId], subject=n["title"], text=n["body"]),
     )
 
 
@@ -219,7 +220,7 @@ def track_progress(
         raise InvalidArgument.at("progressData.activityId", "must equal activityId")
     _, path = _load(db, path_id, caller)
     if find(path, activity_id) is None:
-        raise NotFound(f"no activity {activity_id} in this path")
+        raise NotFound(f"no activity {activity_id} in this path", reason="activity_not_found")
     event_id = event_id_for(path_id, progress)
     result = submit_event(
         db,

@@ -7,7 +7,7 @@ stored document and the web client's contract at once.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,8 +30,32 @@ class SalaminModel(BaseModel):
         return self.model_dump(mode="python", exclude_none=True)
 
     def to_wire(self) -> dict[str, Any]:
-        """The callable response shape: JSON-safe."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """The callable response shape: JSON-safe, instants as `wire_instant`."""
+        body: dict[str, Any] = wire_value(self.model_dump(mode="python", exclude_none=True))
+        return body
+
+
+def wire_instant(t: datetime) -> str:
+    """The one instant format of every callable answer: ISO 8601 in UTC with millisecond
+    precision and `Z` (`2026-03-01T09:00:00.000Z`), exactly what JavaScript's
+    `Date.prototype.toISOString()` prints, so a client can compare the strings. A naive datetime
+    is UTC by this codebase's convention."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def wire_value(value: Any) -> Any:
+    """Python/Firestore values (datetimes, models, tuples) into JSON-safe ones for a callable."""
+    if isinstance(value, datetime):
+        return wire_instant(value)
+    if isinstance(value, BaseModel):
+        return wire_value(value.model_dump(mode="python", exclude_none=True))
+    if isinstance(value, dict):
+        return {str(k): wire_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [wire_value(v) for v in value]
+    return value
 
 
 class StoredModel(SalaminModel):

@@ -11,10 +11,10 @@ Deviations from the spec, on purpose:
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from salamin.models.base import (
     HHMM,
@@ -42,19 +42,64 @@ SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
 ExpertId = Annotated[str, Field(min_length=1, max_length=128)]
 
 
-class BookingRequest(SalaminModel):
-    """What the client sends to `createBookingRequest` (spec `BookingRequest`).
+def slot_id(start: datetime, duration: int) -> str:
+    """A slot's stable id: its UTC start and length (`20261101T063000Z-60`), so booking it books
+    exactly the instant shown, whatever zone the viewer reads it in."""
+    return f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}-{duration}"
 
-    `date` and `startTime` are wall-clock values in the expert's time zone, as shown by
-    `getAvailableSlots`. `userId` may be omitted; when present it must be the caller.
-    """
+
+def parse_slot_id(value: str) -> tuple[datetime, int]:
+    """`slot_id`'s inverse."""
+    stamp, _, minutes = value.partition("-")
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC), int(minutes)
+
+
+SlotId = Annotated[str, Field(pattern=r"^\d{8}T\d{6}Z-\d{1,3}$")]
+
+
+class BookingTime(SalaminModel):
+    """When: a slot's `slotId` or `startUtc` from getAvailableSlots (preferred: it is exactly the
+    instant shown, in any viewer's zone, and the only way to book a repeated fall-back hour), or
+    the spec's `date` + `startTime`, wall-clock in the expert's zone (`expertDate` /
+    `expertStartTime`); a local time DST skips or repeats is `invalid-argument` with reason
+    `nonexistent_local_time` / `ambiguous_local_time`."""
+
+    slotId: SlotId | None = None
+    startUtc: AwareDatetime | None = None
+    date: IsoDate | None = None
+    startTime: HHMM | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        local = self.date is not None or self.startTime is not None
+        if (self.slotId is not None) + (self.startUtc is not None) + local != 1:
+            raise ValueError("give exactly one of slotId, startUtc, or date with startTime")
+        if local and (self.date is None or self.startTime is None):
+            raise ValueError("date and startTime go together")
+        return self
+
+    def start_instant(self) -> datetime | None:
+        """The UTC start when given as an instant (None for the wall-clock form)."""
+        if self.slotId is not None:
+            return parse_slot_id(self.slotId)[0]
+        return self.startUtc.astimezone(UTC) if self.startUtc else None
+
+
+class BookingRequest(BookingTime):
+    """What the client sends to `createBookingRequest` (spec `BookingRequest`). `userId` may be
+    omitted; when present it must be the caller."""
 
     userId: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     expertId: ExpertId
     sessionType: SessionType
-    date: IsoDate
-    startTime: HHMM
     duration: Annotated[int, Field(ge=15, le=480)]
+
+    @model_validator(mode="after")
+    def _slot_length(self) -> Self:
+        if self.slotId is not None and parse_slot_id(self.slotId)[1] != self.duration:
+            raise ValueError("duration does not match the slot's length")
+        return self
+
     specialRequests: Annotated[str, Field(max_length=2000)] | None = None
     preparationMaterials: (
         Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=10)]

@@ -36,3 +36,21 @@ def test_missing_model_package_is_a_deployment_error(tmp_path, monkeypatch):
 def test_cache_dir_honours_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SALAMIN_MODEL_CACHE", str(tmp_path))
     assert transcribe.cache_dir() == tmp_path / "whisper-base"
+
+
+def test_the_second_model_is_verified_in_its_package() -> None:
+    d = transcribe.second_model_dir()
+    assert transcribe._verified(d, transcribe.SECOND_MODEL_FILES_SHA256)
+
+
+def test_a_second_model_failing_its_pins_is_refused(monkeypatch) -> None:
+    pins = dict(transcribe.SECOND_MODEL_FILES_SHA256, **{"config.json": "0" * 64})
+    monkeypatch.setattr(transcribe, "SECOND_MODEL_FILES_SHA256", pins)
+    with pytest.raises(SpeechModelUnavailable):
+        transcribe.second_model_dir()
+
+
+def test_a_missing_second_model_package_is_a_deployment_error(monkeypatch) -> None:
+    monkeypatch.setattr(transcribe.importlib.util, "find_spec", lambda _name: None)
+    with pytest.raises(SpeechModelUnavailable):
+        transcribe.second_model_dir()

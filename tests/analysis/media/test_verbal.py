@@ -224,3 +224,34 @@ def test_pitch_ignores_voicing_outside_speech_segments_and_needs_a_second():
     x = _tone([150.0], 2.0)
     result, reason = verbal.measure_pitch(x, segments=[Segment(0.0, 0.5)])
     assert result is None and "voiced" in (reason or "")
+
+
+# ---- fillers from a second recogniser -------------------------------------------------------
+
+
+def test_a_filler_only_the_second_recogniser_heard_is_added() -> None:
+    base = words("Or, when it works, the team is fast.")
+    tiny = words("Er, when it works, the team is fast.")
+    merged = verbal.merge_fillers(
+        verbal.detect_fillers(base), verbal.detect_fillers(tiny), primary_words=base
+    )
+    assert [(f.word, f.start) for f in merged] == [("er", 0.0)]
+
+
+def test_the_same_filler_timed_differently_is_counted_once() -> None:
+    base = words("So, um, I joined a team.")
+    tiny = words("So, um, I joined a team.", start=0.6)  # tiny.en times it 0.6 s later
+    merged = verbal.merge_fillers(
+        verbal.detect_fillers(base), verbal.detect_fillers(tiny), primary_words=base
+    )
+    assert [f.word for f in merged] == ["um"]
+
+
+def test_the_first_recogniser_judging_the_same_word_wins() -> None:
+    base = words("I like that we both listened.")  # "like" as a verb
+    tiny = words("I, like, that we both listened.")
+    assert verbal.detect_fillers(tiny)  # tiny's punctuation would call it a filler
+    merged = verbal.merge_fillers(
+        verbal.detect_fillers(base), verbal.detect_fillers(tiny), primary_words=base
+    )
+    assert merged == []

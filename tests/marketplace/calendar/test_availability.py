@@ -111,7 +111,7 @@ def test_half_hour_zone_kolkata_both_ways() -> None:
     wire = found[0].to_wire(ZoneInfo("Asia/Kolkata"))
     assert (wire["date"], wire["startTime"], wire["endTime"]) == ("2026-11-02", "14:30", "15:30")
     assert (wire["expertDate"], wire["expertStartTime"]) == ("2026-11-02", "09:00")
-    assert wire["startUtc"] == "2026-11-02T09:00:00Z"
+    assert wire["startUtc"] == "2026-11-02T09:00:00.000Z"
 
 
 def test_requester_local_date_can_differ_from_the_experts() -> None:

@@ -34,3 +34,6 @@ class MediaTooLong(InvalidArgument):
 
 class SpeechModelUnavailable(FailedPrecondition):
     """The bundled speech model is missing or fails its checksum: a deployment problem."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="speech_model_unavailable")

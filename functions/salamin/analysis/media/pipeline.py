@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from salamin.analysis.media.nonverbal import VideoResult
 
 PIPELINE_VERSION = (
-    "media-2 (whisper-base int8, silero-v6 on noisereduce, praat ac, haar frontalface + mtcnn onet)"
+    "media-3 (whisper-base int8 + tiny.en fillers, silero-v6 on noisereduce, praat ac,"
+    " haar frontalface + mtcnn onet)"
 )
 MIN_SPEECH_S = 0.5
 
@@ -200,6 +201,9 @@ def _measure_audio(
     speaking_time = sum(r.duration for r in regions)
     pace, windows, pace_reason = verbal.measure_pace(words, regions)
     fillers = verbal.detect_fillers(words)
+    if result.second_words:
+        second = verbal.snap_words(recognised_words(result.second_words), segments)
+        fillers = verbal.merge_fillers(fillers, verbal.detect_fillers(second), primary_words=words)
     pauses = verbal.detect_pauses(segments, words)
     clarity = verbal.measure_clarity(samples, segments=segments, words=words)
     stages.done("verbal")

@@ -338,6 +338,40 @@ def detect_fillers(
     return found
 
 
+MERGE_SLACK_S = 1.0
+"""A second recogniser's filler within this of a first-recogniser filler is the same one."""
+
+
+def merge_fillers(
+    primary: Sequence[FillerOccurrence],
+    secondary: Sequence[FillerOccurrence],
+    *,
+    primary_words: Sequence[WordTiming],
+    slack: float = MERGE_SLACK_S,
+) -> list[FillerOccurrence]:
+    """The primary recogniser's fillers plus the secondary's that it did not hear.
+
+    A secondary filler is added only when no primary filler lies within `slack` seconds (the
+    two recognisers time the same "um" up to ~0.5 s apart) and the primary transcript has no
+    word with the same text near it (then the primary heard that word and judged it, e.g.
+    "I like it", and its context rules win)."""
+
+    def near(a0: float, a1: float, b0: float, b1: float) -> bool:
+        return a0 < b1 + slack and a1 > b0 - slack
+
+    out = list(primary)
+    for f in secondary:
+        if any(near(f.start, f.end, p.start, p.end) for p in primary):
+            continue
+        head = norm(f.text.split()[0]) if f.text.split() else ""
+        if any(
+            near(f.start, f.end, w.start, w.end) and norm(w.word) == head for w in primary_words
+        ):
+            continue
+        out.append(f)
+    return sorted(out, key=lambda f: f.start)
+
+
 def summarise_fillers(fillers: Sequence[FillerOccurrence], *, speaking_time: float) -> FillerWords:
     counts = Counter(f.word for f in fillers)
     freq = len(fillers) / (speaking_time / 60) if speaking_time > 0 else 0.0

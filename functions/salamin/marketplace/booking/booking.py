@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -51,14 +52,14 @@ class SlotTaken(FailedPrecondition):
     def __init__(self) -> None:
         super().__init__(
             "that time is no longer available; pick another slot",
-            details={"reason": "slot_taken"},
+            reason="slot_taken",
         )
 
 
 def load_expert(db: firestore.Client, expert_id: str) -> PublicExpert:
     snap = db.collection(col.EXPERTS).document(expert_id).get()
     if not snap.exists:
-        raise NotFound("no such expert")
+        raise NotFound("no such expert", reason="expert_not_found")
     return PublicExpert.model_validate(snap.to_dict() or {})
 
 
@@ -85,10 +86,11 @@ def bookable_slot(
     *,
     expert: PublicExpert,
     session_type: str,
-    date: str,
-    start_time: str,
+    date: str | None,
+    start_time: str | None,
     duration: int,
     now: datetime,
+    start: datetime | None = None,
     exclude_session_id: str | None = None,
 ) -> availability.BookableSlot:
     """The shared slot rules (`availability.check_bookable`) applied to live calendar data.
@@ -104,6 +106,7 @@ def bookable_slot(
         start_time=start_time,
         duration=duration,
         now=now,
+        start=start,
         exclude_session_id=exclude_session_id,
     )
 
@@ -137,7 +140,8 @@ def _pick_token(
         if not released:
             break
     raise FailedPrecondition(
-        f"the expert's {what} is fully booked", details={"reason": f"{what}_full"}
+        f"the expert's {what} is fully booked",
+        reason="week_full" if what == "week" else "day_full",
     )
 
 
@@ -296,18 +300,18 @@ def check_booker(caller: Caller, request: BookingRequest) -> None:
     if request.userId is not None and request.userId != caller.uid:
         raise PermissionDenied("you can only book sessions for yourself")
     if caller.uid == request.expertId:
-        raise FailedPrecondition("experts cannot book their own sessions")
+        raise FailedPrecondition("experts cannot book their own sessions", reason="own_session")
 
 
 def check_bookable_expert(expert: PublicExpert) -> str:
     """Policy (pure): only active experts whose payouts are set up can be booked. Returns the
     Connect account the payment is destined for."""
     if expert.status != "active":
-        raise FailedPrecondition("this expert is not taking bookings")
+        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
     if not expert.stripeAccountId or not expert.payoutsEnabled:
         raise FailedPrecondition(
             "this expert has not finished payout setup and cannot be booked yet",
-            details={"reason": "expert_payouts_not_ready"},
+            reason="expert_payouts_not_ready",
         )
     return expert.stripeAccountId
 
@@ -336,7 +340,9 @@ def new_session(
         timeZone=expert.personalInfo.timeZone,
         localDate=slot.local_date,
         localWeek=slot.local_week,
-        localStartTime=request.startTime,
+        localStartTime=slot.start.astimezone(ZoneInfo(expert.personalInfo.timeZone)).strftime(
+            "%H:%M"
+        ),
         status="pending",
         price=quote.amount,
         currency=quote.currency,
@@ -372,6 +378,7 @@ def create_booking_request(
         start_time=request.startTime,
         duration=request.duration,
         now=now,
+        start=request.start_instant(),
     )
     history = client_history(db, user_id=caller.uid, expert_id=expert.expertId)
     quote = pricing.quote_session_price(

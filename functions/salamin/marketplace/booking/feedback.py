@@ -49,16 +49,18 @@ def submit_session_feedback(
     def txn(transaction: firestore.Transaction) -> ExpertSession:
         snap = ref.get(transaction=transaction)
         if not snap.exists:
-            raise NotFound("no such session")
+            raise NotFound("no such session", reason="session_not_found")
         session = holds.load_session(snap)
         existing = session.feedback
         if user_feedback is not None:
             if caller.uid != session.userId:
                 raise PermissionDenied("only the candidate of this session can rate it")
             if session.status != "completed":
-                raise FailedPrecondition("a session can be rated once it is completed")
+                raise FailedPrecondition(
+                    "a session can be rated once it is completed", reason="session_not_completed"
+                )
             if existing is not None and existing.userFeedback is not None:
-                raise AlreadyExists("you already rated this session")
+                raise AlreadyExists("you already rated this session", reason="feedback_exists")
             expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
             stored = StoredUserFeedback(**user_feedback.model_dump(), submittedAt=now)
             transaction.update(ref, {"feedback.userFeedback": stored.to_firestore()})
@@ -74,9 +76,14 @@ def submit_session_feedback(
         if caller.uid != session.expertId:
             raise PermissionDenied("only the expert of this session can write expert feedback")
         if session.status != "completed":
-            raise FailedPrecondition("expert feedback can be written once the session is completed")
+            raise FailedPrecondition(
+                "expert feedback can be written once the session is completed",
+                reason="session_not_completed",
+            )
         if existing is not None and existing.expertFeedback is not None:
-            raise AlreadyExists("you already wrote feedback for this session")
+            raise AlreadyExists(
+                "you already wrote feedback for this session", reason="feedback_exists"
+            )
         contacts = holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict() or {}
         stored_expert = StoredExpertFeedback(**expert_feedback.model_dump(), submittedAt=now)
         transaction.update(ref, {"feedback.expertFeedback": stored_expert.to_firestore()})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
@@ -61,7 +62,7 @@ def _load(
 ) -> ExpertSession:
     snap = holds.session_ref(db, session_id).get(transaction=transaction)
     if not snap.exists:
-        raise NotFound("no such session")
+        raise NotFound("no such session", reason="session_not_found")
     return holds.load_session(snap)
 
 
@@ -138,12 +139,17 @@ def decide_cancellation(
             amount=session.refund.amount if session.refund else 0,
         )
     if session.status not in ("pending", "confirmed"):
-        raise FailedPrecondition(f"a {session.status} session cannot be cancelled")
+        raise FailedPrecondition(
+            f"a {session.status} session cannot be cancelled", reason="invalid_session_state"
+        )
     paid = session.status == "confirmed"
     if not paid:
         return CancelDecision(already=False, paid=False, percentage=0, amount=0)
     if now >= session.scheduledDate:
-        raise FailedPrecondition("the session has started; report a no-show instead of cancelling")
+        raise FailedPrecondition(
+            "the session has started; report a no-show instead of cancelling",
+            reason="session_started",
+        )
     percentage = refund_percentage(cancelled_by=cancelled_by, notice=session.scheduledDate - now)
     amount = refund_amount(
         price=session.price, percentage=percentage, already_refunded=session.refundedAmount
@@ -251,12 +257,14 @@ def check_reschedule(session: ExpertSession, *, caller: Caller, now: datetime) -
     if caller.uid not in (session.userId, session.expertId):
         raise PermissionDenied("only the session's user or expert can reschedule it")
     if session.status != "confirmed":
-        raise FailedPrecondition(f"a {session.status} session cannot be rescheduled")
+        raise FailedPrecondition(
+            f"a {session.status} session cannot be rescheduled", reason="invalid_session_state"
+        )
     if session.scheduledDate - now < FREE_RESCHEDULE_NOTICE:
         raise FailedPrecondition(
             "sessions can be moved free of charge only 24 hours or more before they start; "
             "cancel instead",
-            details={"reason": "too_late_to_reschedule"},
+            reason="too_late_to_reschedule",
         )
 
 
@@ -311,7 +319,10 @@ RESCHEDULE_FIELDS = (
 def _unavailable(exc: occupancy.TimeUnavailable) -> Exception:
     if exc.reason == "slot_taken":
         return booking.SlotTaken()
-    return FailedPrecondition(f"the expert's {exc.reason.split('_')[0]} is fully booked")
+    return FailedPrecondition(
+        f"the expert's {exc.reason.split('_')[0]} is fully booked",
+        reason="week_full" if exc.reason.startswith("week") else "day_full",
+    )
 
 
 def reschedule_session(
@@ -319,11 +330,13 @@ def reschedule_session(
     *,
     caller: Caller,
     session_id: str,
-    date: str,
-    start_time: str,
+    date: str | None,
+    start_time: str | None,
     clock: Clock,
+    start: datetime | None = None,
 ) -> ExpertSession:
-    """Move a confirmed session, free of charge, when it is 24 h or more away.
+    """Move a confirmed session, free of charge, when it is 24 h or more away. The new time is
+    `start` (an instant) or the expert-local `date` + `start_time`.
 
     Outside the transaction: `check_reschedule` and the slot rules. Inside: read the session
     (unchanged?), the new time's locks and tokens and what the old time holds; then free what
@@ -332,7 +345,7 @@ def reschedule_session(
     now = clock.now()
     snap = holds.session_ref(db, session_id).get()
     if not snap.exists:
-        raise NotFound("no such session")
+        raise NotFound("no such session", reason="session_not_found")
     current = holds.load_session(snap)
     check_reschedule(current, caller=caller, now=now)
     expert = booking.load_expert(db, current.expertId)
@@ -344,6 +357,7 @@ def reschedule_session(
         start_time=start_time,
         duration=current.duration,
         now=now,
+        start=start,
         exclude_session_id=session_id,
     )
     units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
@@ -352,7 +366,9 @@ def reschedule_session(
     def txn(transaction: firestore.Transaction) -> ExpertSession:
         session = _load(transaction, db, session_id)
         if session.status != "confirmed" or session.scheduledDate != current.scheduledDate:
-            raise FailedPrecondition("the session changed meanwhile; reload and try again")
+            raise FailedPrecondition(
+                "the session changed meanwhile; reload and try again", reason="session_changed"
+            )
         contacts = _contacts(transaction, db, session_id)
         keep = reusable_tokens(
             session.capTokens,
@@ -391,7 +407,12 @@ def reschedule_session(
             now=now,
         )
         moved = moved_session(
-            session, slot=slot, start_time=start_time, units=units, tokens=tokens, now=now
+            session,
+            slot=slot,
+            start_time=slot.start.astimezone(ZoneInfo(session.timeZone)).strftime("%H:%M"),
+            units=units,
+            tokens=tokens,
+            now=now,
         )
         transaction.update(
             holds.session_ref(db, session_id), {k: getattr(moved, k) for k in RESCHEDULE_FIELDS}
@@ -427,9 +448,13 @@ def mark_session_completed(
         if session.status == "completed":
             return session
         if session.status != "confirmed":
-            raise FailedPrecondition(f"a {session.status} session cannot be completed")
+            raise FailedPrecondition(
+                f"a {session.status} session cannot be completed", reason="invalid_session_state"
+            )
         if now < session.scheduledDate:
-            raise FailedPrecondition("the session has not started yet")
+            raise FailedPrecondition(
+                "the session has not started yet", reason="session_not_started"
+            )
         expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
         client = performance.client_ref(db, session.expertId, session.userId)
         before = int(
@@ -483,11 +508,14 @@ def report_no_show(
         if session.status == "no_show":
             return session
         if session.status != "confirmed":
-            raise FailedPrecondition(f"a {session.status} session cannot be marked a no-show")
+            raise FailedPrecondition(
+                f"a {session.status} session cannot be marked a no-show",
+                reason="invalid_session_state",
+            )
         if now < session.scheduledDate + NO_SHOW_AFTER:
             raise FailedPrecondition(
                 "a no-show can be reported from 15 minutes after the start",
-                details={"reason": "too_early"},
+                reason="too_early",
             )
         expert = performance.expert_ref(db, session.expertId).get(transaction=transaction)
         contacts = _contacts(transaction, db, session_id) if absent == "expert" else {}
@@ -524,7 +552,7 @@ def report_no_show(
     txn(db.transaction())
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=None)
     if after is None:
-        raise NotFound("no such session")
+        raise NotFound("no such session", reason="session_not_found")
     return after
 
 

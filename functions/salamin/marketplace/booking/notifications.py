@@ -16,7 +16,7 @@ from google.cloud import firestore
 from salamin.core.log import log
 from salamin.gateways import ics
 from salamin.gateways.mail import Attachment, Email, queue_mail
-from salamin.models.session import ExpertSession
+from salamin.models.session import ExpertSession, Party
 
 ZERO_DECIMAL = {
     "BIF",
@@ -57,25 +57,32 @@ def _when(session: ExpertSession, zone: str) -> str:
     return f"{local:%A %d %B %Y at %H:%M} ({zone})"
 
 
+PLATFORM_ORGANIZER = ics.Person(name="Salamin", email="sessions@salamin.app")
+"""The organiser of every invite: neither party's personal email reaches the other."""
+
+
 def invite(
-    session: ExpertSession, contacts: dict[str, Any], *, now: datetime, cancel: bool = False
+    session: ExpertSession,
+    contacts: dict[str, Any],
+    *,
+    recipient: Party,
+    now: datetime,
+    cancel: bool = False,
 ) -> Attachment:
-    organizer = ics.Person(
-        name=str(contacts.get("expertName") or "Salamin expert"),
-        email=str(contacts.get("expertEmail") or ""),
-    )
-    attendees = (
-        [ics.Person(name="Candidate", email=str(contacts["userEmail"]))]
-        if contacts.get("userEmail")
-        else []
-    )
+    """The .ics for one recipient: organised by the platform, with that recipient as the only
+    attendee (the other party is named in the summary, by name only)."""
+    organizer = PLATFORM_ORGANIZER
+    expert_name = str(contacts.get("expertName") or "Salamin expert")
+    email = contacts.get(f"{recipient}Email")
+    name = "Candidate" if recipient == "user" else expert_name
+    attendees = [ics.Person(name=name, email=str(email))] if email else []
     data = ics.session_invite(
         uid=f"salamin-session-{session.sessionId}",
         sequence=session.inviteSequence,
         method="CANCEL" if cancel else "REQUEST",
         start=session.scheduledDate,
         end=session.endDate,
-        summary=f"Salamin {_label(session)} with {organizer.name}",
+        summary=f"Salamin {_label(session)} with {expert_name}",
         description=(
             f"Your Salamin {_label(session)} ({session.duration} minutes)."
             + (f"\nSpecial requests: {session.specialRequests}" if session.specialRequests else "")
@@ -126,7 +133,6 @@ def booking_confirmed(
     contacts: dict[str, Any],
     now: datetime,
 ) -> None:
-    attachment = invite(session, contacts, now=now)
     price = format_money(session.price, session.currency)
     _send(
         transaction,
@@ -144,7 +150,7 @@ def booking_confirmed(
             "before the session, for 50% up to 2 hours before.\n"
         ),
         now=now,
-        attachments=[attachment],
+        attachments=[invite(session, contacts, recipient="user", now=now)],
     )
     _send(
         transaction,
@@ -162,7 +168,7 @@ def booking_confirmed(
             + (f"Special requests: {session.specialRequests}\n" if session.specialRequests else "")
         ),
         now=now,
-        attachments=[attachment],
+        attachments=[invite(session, contacts, recipient="expert", now=now)],
     )
 
 
@@ -177,7 +183,6 @@ def session_cancelled(
     refund_amount: int,
     reason: str,
 ) -> None:
-    attachment = invite(session, contacts, now=now, cancel=True)
     refund = (
         f"You will be refunded {format_money(refund_amount, session.currency)}."
         if refund_amount
@@ -196,7 +201,7 @@ def session_cancelled(
             f"Reason: {reason}\n\n{refund}\n"
         ),
         now=now,
-        attachments=[attachment],
+        attachments=[invite(session, contacts, recipient="user", now=now, cancel=True)],
     )
     who = "You" if cancelled_by == "expert" else "The candidate"
     _send(
@@ -208,7 +213,7 @@ def session_cancelled(
         subject=f"Cancelled: {_label(session)} on {session.localDate}",
         text=f"{who} cancelled the session of {_when(session, session.timeZone)}.\nReason: {reason}\n",
         now=now,
-        attachments=[attachment],
+        attachments=[invite(session, contacts, recipient="expert", now=now, cancel=True)],
     )
 
 
@@ -220,8 +225,8 @@ def session_rescheduled(
     contacts: dict[str, Any],
     now: datetime,
 ) -> None:
-    attachment = invite(session, contacts, now=now)
-    for party in ("user", "expert"):
+    parties: tuple[Party, ...] = ("user", "expert")
+    for party in parties:
         _send(
             transaction,
             db,
@@ -234,7 +239,7 @@ def session_rescheduled(
                 f"Join: {session.meetingLink}\nThe updated invite is attached.\n"
             ),
             now=now,
-            attachments=[attachment],
+            attachments=[invite(session, contacts, recipient=party, now=now)],
         )
 
 

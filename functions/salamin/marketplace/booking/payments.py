@@ -119,6 +119,7 @@ def confirm_payment(
     if intent.status != "succeeded":
         raise FailedPrecondition(
             f"payment not successful (status {intent.status})",
+            reason="payment_not_succeeded",
             details={"paymentIntentStatus": intent.status},
         )
     session_id = intent.metadata.get("sessionId")
@@ -431,7 +432,7 @@ def confirm_payment_call(
     """Ask Stripe for the intent's real state, then take the same path as the webhook."""
     snap = holds.session_ref(db, session_id).get()
     if not snap.exists:
-        raise NotFound("no such session")
+        raise NotFound("no such session", reason="session_not_found")
     session = holds.load_session(snap)
     if caller.uid != session.userId and not caller.is_admin:
         raise PermissionDenied("only the person who booked can confirm this payment")

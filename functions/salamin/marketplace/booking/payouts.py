@@ -50,7 +50,7 @@ def ensure_payout_account(
     ref = _expert_ref(db, expert_id)
     snap = ref.get()
     if not snap.exists:
-        raise NotFound("no such expert")
+        raise NotFound("no such expert", reason="expert_not_found")
     account_id = (snap.to_dict() or {}).get("stripeAccountId")
     if account_id:
         account = connect.retrieve_account(account_id)
@@ -99,7 +99,7 @@ def create_payout_account(
     if not snap.exists:
         raise PermissionDenied("only active experts can set up payouts")
     if snap.get("status") != "active":
-        raise FailedPrecondition("your expert profile is not active")
+        raise FailedPrecondition("your expert profile is not active", reason="expert_not_active")
     return ensure_payout_account(db, connect, expert_id=caller.uid, country=country)
 
 

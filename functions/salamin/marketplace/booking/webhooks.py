@@ -18,7 +18,14 @@ from salamin.gateways.stripe_gateway import (
     StripeEvent,
 )
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import holds, ledger, notifications, payouts, performance
+from salamin.marketplace.booking import (
+    holds,
+    ledger,
+    notifications,
+    packages,
+    payouts,
+    performance,
+)
 from salamin.marketplace.booking.events import (
     already_applied,
     event_ref,
@@ -176,7 +183,13 @@ def handle_event(
     seen = event_ref(db, event.id).get()
     if seen.exists and seen.get("status") == "done":
         return Outcome("duplicate", seen.get("sessionId"))
-    if event.type == "payment_intent.succeeded":
+    if event.type == "payment_intent.succeeded" and packages.is_package_intent(event.object):
+        result = packages.apply_paid_intent(
+            db, intent=PaymentIntentInfo.from_dict(event.object), clock=clock
+        )
+        record_plain(db, event, clock=clock, outcome=f"package_{result}")
+        outcome = Outcome("confirmed" if result == "confirmed" else "ignored")
+    elif event.type == "payment_intent.succeeded":
         outcome = confirm_payment(
             db,
             intent=PaymentIntentInfo.from_dict(event.object),

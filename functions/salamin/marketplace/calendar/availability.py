@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from google.cloud import firestore
 
 from salamin.core import collections as col
-from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound
+from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 from salamin.marketplace.calendar.intervals import Busy, load_busy
 from salamin.marketplace.calendar.local_time import (
     iso_week,
@@ -39,6 +39,7 @@ from salamin.marketplace.calendar.local_time import (
     resolve_local,
     slot_price,
 )
+from salamin.models.base import wire_instant
 from salamin.models.expert import (
     SESSION_TYPES,
     AvailabilitySlot,
@@ -47,6 +48,7 @@ from salamin.models.expert import (
     PublicExpert,
     SessionTypePricing,
 )
+from salamin.models.session import slot_id
 
 SLOT_STEP_MINUTES = 30
 """Slot starts are this far apart, counted from each window's start."""
@@ -136,6 +138,7 @@ class Slot:
             "prices": dict(self.prices),
             "currency": self.currency,
             "duration": self.duration,
+            "slotId": slot_id(self.start, self.duration),
             "startUtc": _iso_z(self.start),
             "endUtc": _iso_z(self.end),
             "timeZone": tz.key,
@@ -146,7 +149,7 @@ class Slot:
 
 
 def _iso_z(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return wire_instant(t)
 
 
 @dataclass(frozen=True)
@@ -190,44 +193,49 @@ def _day_candidates(
                     start += step
 
 
-def _day_closed_reason(schedule: Schedule, day: date, busy: Busy, *, today: date) -> str | None:
+Blocked = tuple[Reason, str]
+"""Why a time cannot be booked: the `details.reason` and a message for people."""
+
+
+def _day_closed_reason(schedule: Schedule, day: date, busy: Busy, *, today: date) -> Blocked | None:
     """Why nothing can be booked on expert-local `day`, or None."""
     availability = schedule.availability
     if day < today:
-        return "that date has passed"
+        return "date_passed", "that date has passed"
     if day > today + timedelta(days=MAX_DAYS_AHEAD - 1):
-        return f"bookings open at most {MAX_DAYS_AHEAD} days ahead"
+        return "beyond_booking_window", f"bookings open at most {MAX_DAYS_AHEAD} days ahead"
     if day.isoformat() in availability.blackoutDates:
-        return f"the expert is unavailable on {day.isoformat()}"
+        return "blackout_date", f"the expert is unavailable on {day.isoformat()}"
     if js_weekday(day) not in availability.workingDays:
-        return f"the expert does not work on {day.strftime('%A')}s"
+        return "non_working_day", f"the expert does not work on {day.strftime('%A')}s"
     if busy.day_counts.get(day.isoformat(), 0) >= availability.maxSessionsPerDay:
-        return f"the expert's day {day.isoformat()} is fully booked"
+        return "day_full", f"the expert's day {day.isoformat()} is fully booked"
     if busy.week_counts.get(iso_week(day), 0) >= availability.maxSessionsPerWeek:
-        return f"the expert's week {iso_week(day)} is fully booked"
+        return "week_full", f"the expert's week {iso_week(day)} is fully booked"
     return None
 
 
 def _slot_blocked_reason(
     schedule: Schedule, start: datetime, end: datetime, busy: Busy, *, now: datetime
-) -> str | None:
+) -> Blocked | None:
     """Why this particular time cannot be booked (notice, overlap), or None."""
     notice = timedelta(hours=schedule.availability.advanceBookingRequired)
     if start < now + notice:
         if notice:
-            return f"the expert needs {schedule.availability.advanceBookingRequired} hours' notice"
-        return "that time has passed"
+            hours = schedule.availability.advanceBookingRequired
+            return "insufficient_notice", f"the expert needs {hours} hours' notice"
+        return "time_passed", "that time has passed"
     blocked_until = end + timedelta(minutes=schedule.availability.bufferTime)
     if busy.blocking(start, blocked_until) is not None:
-        return "that time is no longer available"
+        return "slot_taken", "that time is no longer available"
     return None
 
 
-def _unavailable_reason(schedule: Schedule) -> str | None:
+def _unavailable_reason(schedule: Schedule) -> Blocked | None:
     if not schedule.active:
-        return "the expert is not accepting bookings"
+        return "expert_not_bookable", "the expert is not accepting bookings"
     if schedule.availability.vacationMode:
-        return "the expert is on vacation"
+        return "expert_on_vacation", "the expert is on vacation"
     return None
 
 
@@ -389,9 +397,9 @@ def check_slot(
     """The pure rule: raise `FailedPrecondition` (taken, closed, too soon, full) or
     `InvalidArgument` (not a valid request for this expert) with a readable reason; otherwise
     return the slot. `busy` must cover `start`'s expert-local day and ISO week (`load_busy`)."""
-    reason = _unavailable_reason(schedule)
-    if reason:
-        raise FailedPrecondition(reason)
+    blocked = _unavailable_reason(schedule)
+    if blocked:
+        raise FailedPrecondition(blocked[1], reason=blocked[0])
     _check_request(schedule, session_type, duration)
     if start.tzinfo is None:
         raise InvalidArgument.at("startTime", "must carry a time zone")
@@ -400,9 +408,9 @@ def check_slot(
     tz = schedule.tz
     today = expert_today(schedule, now)
     day = start.astimezone(tz).date()
-    reason = _day_closed_reason(schedule, day, busy, today=today)
-    if reason:
-        raise FailedPrecondition(reason)
+    blocked = _day_closed_reason(schedule, day, busy, today=today)
+    if blocked:
+        raise FailedPrecondition(blocked[1], reason=blocked[0])
     on_grid = any(
         c.start == start and c.duration == duration
         for c in _day_candidates(schedule, day, types=[session_type], duration=duration)
@@ -411,11 +419,12 @@ def check_slot(
         raise FailedPrecondition(
             f"{start.astimezone(tz).strftime('%H:%M')} on {day.isoformat()} ({tz.key}) is not "
             f"one of the expert's {session_type} slots: slots start every "
-            f"{SLOT_STEP_MINUTES} minutes within the expert's hours"
+            f"{SLOT_STEP_MINUTES} minutes within the expert's hours",
+            reason="not_a_slot",
         )
-    reason = _slot_blocked_reason(schedule, start, end, busy, now=now)
-    if reason:
-        raise FailedPrecondition(reason)
+    blocked = _slot_blocked_reason(schedule, start, end, busy, now=now)
+    if blocked:
+        raise FailedPrecondition(blocked[1], reason=blocked[0])
     return BookableSlot(
         start=start,
         end=end,
@@ -434,19 +443,22 @@ def check_bookable(
     *,
     expert: PublicExpert | ExpertProfile,
     session_type: str,
-    date: str,
-    start_time: str,
+    date: str | None,
+    start_time: str | None,
     duration: int,
     now: datetime,
+    start: datetime | None = None,
     exclude_session_id: str | None = None,
     transaction: firestore.Transaction | None = None,
 ) -> BookableSlot:
     """`createBookingRequest`'s check: `date` + `start_time` are wall-clock in the expert's zone
     (a slot's `expertDate`/`expertStartTime`). Reads the live busy docs (inside `transaction`
     when given) and applies `check_slot`. `exclude_session_id` ignores that session's own
-    interval (rescheduling)."""
+    interval (rescheduling). `start` (the instant of a slot: `startUtc`/`slotId`) replaces the
+    wall-clock form, and is the only way to book a repeated (fall-back) local time."""
     schedule = Schedule.of(expert)
-    start = resolve_local(date, start_time, schedule.tz)
+    if start is None:
+        start = resolve_local(date or "", start_time or "", schedule.tz)
     day = start.astimezone(schedule.tz).date()
     busy, _ = load_busy(
         db,
@@ -503,12 +515,12 @@ def get_available_slots(
         raise InvalidArgument.at("daysAhead", f"must be between 1 and {MAX_DAYS_AHEAD}")
     snap = db.collection(col.EXPERTS).document(expert_id).get()
     if not snap.exists:
-        raise NotFound("no such expert")
+        raise NotFound("no such expert", reason="expert_not_found")
     schedule = Schedule.from_document(snap.to_dict() or {})
     out_zone = time_zone or schedule.time_zone
-    reason = _unavailable_reason(schedule)
-    if reason:
-        return SlotsResult(expert_id, schedule.time_zone, out_zone, [], 1, reason)
+    blocked = _unavailable_reason(schedule)
+    if blocked:
+        return SlotsResult(expert_id, schedule.time_zone, out_zone, [], 1, blocked[1])
     _check_request(schedule, session_type, duration)
     today = expert_today(schedule, now)
     busy, reads = load_busy(

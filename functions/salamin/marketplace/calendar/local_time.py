@@ -58,7 +58,9 @@ def local_instant(day: date, hhmm: str, tz: ZoneInfo, *, fold: int = 0) -> datet
 def resolve_local(day_text: str, hhmm: str, tz: ZoneInfo, *, path: str = "startTime") -> datetime:
     """A client's `date` + `startTime` (wall clock in `tz`) as a UTC instant.
 
-    A wall-clock time that does not exist that day (DST gap) is rejected rather than guessed.
+    A wall-clock time that does not exist that day (DST gap) or that occurs twice (DST fall-back)
+    is rejected rather than guessed: the client books such a time by its instant (`startUtc` or
+    `slotId` from getAvailableSlots).
     """
     try:
         day = date.fromisoformat(day_text)
@@ -70,7 +72,19 @@ def resolve_local(day_text: str, hhmm: str, tz: ZoneInfo, *, path: str = "startT
         raise InvalidArgument.at(path, "must be HH:MM (24-hour)") from None
     utc = naive.replace(tzinfo=tz).astimezone(UTC)
     if utc.astimezone(tz).replace(tzinfo=None) != naive:
-        raise InvalidArgument.at(path, f"{hhmm} does not exist on {day_text} in {tz.key} (DST)")
+        raise InvalidArgument.at(
+            path,
+            f"{hhmm} does not exist on {day_text} in {tz.key} (the clocks skip it); "
+            "book by startUtc or slotId",
+            reason="nonexistent_local_time",
+        )
+    if naive.replace(tzinfo=tz, fold=1).astimezone(UTC) != utc:
+        raise InvalidArgument.at(
+            path,
+            f"{hhmm} occurs twice on {day_text} in {tz.key} (the clocks go back); "
+            "book by startUtc or slotId",
+            reason="ambiguous_local_time",
+        )
     return utc
 
 

@@ -113,9 +113,11 @@ def submit_expert_application(
     @firestore.transactional
     def txn(transaction: firestore.Transaction) -> None:
         if app_ref.get(transaction=transaction).exists:
-            raise AlreadyExists("you already have an expert application")
+            raise AlreadyExists(
+                "you already have an expert application", reason="application_exists"
+            )
         if expert_ref.get(transaction=transaction).exists:
-            raise AlreadyExists("you are already an expert")
+            raise AlreadyExists("you are already an expert", reason="already_expert")
         transaction.create(app_ref, profile.to_firestore())
         queue_mail(
             transaction,
@@ -170,9 +172,11 @@ def upload_verification_document(
     app_ref = _application_ref(db, expert_id)
     snapshot = app_ref.get()
     if not snapshot.exists:
-        raise NotFound("no expert application for this user")
+        raise NotFound("no expert application for this user", reason="application_not_found")
     if snapshot.get("status") != "pending":
-        raise FailedPrecondition("this application is no longer accepting documents")
+        raise FailedPrecondition(
+            "this application is no longer accepting documents", reason="application_not_pending"
+        )
 
     now = clock.now()
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
@@ -195,12 +199,17 @@ def upload_verification_document(
     def txn(transaction: firestore.Transaction) -> None:
         snap = app_ref.get(transaction=transaction)
         if not snap.exists:
-            raise NotFound("no expert application for this user")
+            raise NotFound("no expert application for this user", reason="application_not_found")
         if snap.get("status") != "pending":
-            raise FailedPrecondition("this application is no longer accepting documents")
+            raise FailedPrecondition(
+                "this application is no longer accepting documents",
+                reason="application_not_pending",
+            )
         documents = list(snap.get("verification.documentsSubmitted") or [])
         if len(documents) >= MAX_DOCUMENTS_PER_APPLICATION:
-            raise FailedPrecondition("too many documents on this application")
+            raise FailedPrecondition(
+                "too many documents on this application", reason="too_many_documents"
+            )
         documents.append(record.to_firestore())
         transaction.update(app_ref, {"verification.documentsSubmitted": documents})
         transaction.create(
@@ -243,16 +252,23 @@ def _pick_document(
                 if d.get("type") != document_type:
                     raise InvalidArgument.at("fileName", "that file is not of this documentType")
                 if d.get("status") != "pending":
-                    raise FailedPrecondition(f"{file_name!r} was already {d.get('status')}")
+                    raise FailedPrecondition(
+                        f"{file_name!r} was already {d.get('status')}",
+                        reason="document_already_reviewed",
+                    )
                 return i
-        raise NotFound(f"no document {file_name!r} on this application")
+        raise NotFound(
+            f"no document {file_name!r} on this application", reason="document_not_found"
+        )
     pending = [
         i
         for i, d in enumerate(documents)
         if d.get("type") == document_type and d.get("status") == "pending"
     ]
     if not pending:
-        raise FailedPrecondition(f"no pending {document_type} document to review")
+        raise FailedPrecondition(
+            f"no pending {document_type} document to review", reason="no_pending_document"
+        )
     return pending[-1]
 
 
@@ -285,7 +301,10 @@ def decide_review(
     whole `verification` map: the spec's version lost earlier approvals that way.
     """
     if application.get("status") != "pending":
-        raise FailedPrecondition(f"application is {application.get('status')}, not pending")
+        raise FailedPrecondition(
+            f"application is {application.get('status')}, not pending",
+            reason="application_not_pending",
+        )
     verification = application.get("verification", {})
     documents = list(verification.get("documentsSubmitted", []))
     index = _pick_document(documents, document_type=document_type, file_name=file_name)
@@ -346,8 +365,8 @@ def verify_expert_document(
         snap = app_ref.get(transaction=transaction)
         if not snap.exists:
             if expert_ref.get(transaction=transaction).exists:
-                raise FailedPrecondition("this expert is already active")
-            raise NotFound("no expert application for this user")
+                raise FailedPrecondition("this expert is already active", reason="already_expert")
+            raise NotFound("no expert application for this user", reason="application_not_found")
         review = decide_review(
             snap.to_dict() or {},
             document_type=document_type,

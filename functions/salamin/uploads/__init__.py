@@ -1,0 +1,1 @@
+"""Direct-to-Storage uploads a client starts through a callable (resumable upload sessions)."""

@@ -1,0 +1,13 @@
+"""Rules tests that run real flows first act in the booking `World`: its fixtures are shared
+from the booking package's conftest."""
+
+from tests.marketplace.booking.conftest import (  # noqa: F401
+    _double_and_sink,
+    browser,
+    clock,
+    double,
+    gateway,
+    sink,
+    tasks,
+    world,
+)
