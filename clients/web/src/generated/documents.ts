@@ -1285,7 +1285,8 @@ export interface TimeAvailability {
   daysPerWeek: number;
 }
 /**
- * From mastery estimates only; None (with `unavailableReason`) when there is no evidence.
+ * From mastery estimates and benchmark percentiles; None (with `unavailableReason`) when
+ * there is no evidence.
  */
 export interface SkillAnalysis {
   currentLevel?: number | null;
@@ -1297,6 +1298,10 @@ export interface SkillAnalysis {
   mastery?: {
     [k: string]: number;
   };
+  benchmarkPercentiles?: {
+    [k: string]: number;
+  };
+  benchmarkUnavailableReason?: string | null;
   unavailableReason?: string | null;
 }
 export interface AdaptationLogEntry {

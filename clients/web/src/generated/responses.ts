@@ -1062,7 +1062,8 @@ export interface TimeAvailability {
   daysPerWeek: number;
 }
 /**
- * From mastery estimates only; None (with `unavailableReason`) when there is no evidence.
+ * From mastery estimates and benchmark percentiles; None (with `unavailableReason`) when
+ * there is no evidence.
  */
 export interface SkillAnalysis {
   currentLevel?: number | null;
@@ -1074,6 +1075,10 @@ export interface SkillAnalysis {
   mastery?: {
     [k: string]: number;
   };
+  benchmarkPercentiles?: {
+    [k: string]: number;
+  };
+  benchmarkUnavailableReason?: string | null;
   unavailableReason?: string | null;
 }
 export interface AdaptationLogEntry {
@@ -1118,4 +1123,6 @@ export interface ActivityRecommendation {
   prerequisites: string[];
   preparationTips: string[];
   pathCompleted?: boolean | null;
+  fallbackReason?: string | null;
+  bookingLink?: string | null;
 }
