@@ -269,9 +269,11 @@ def adaptPath(req: https_fn.CallableRequest[Any]) -> Any:
     return callable_.run(req, learning_api.adapt_path)
 
 
-@https_fn.on_call()
+@https_fn.on_call(secrets=[GEMINI_API_KEY])
 def recommendNextActivity(req: https_fn.CallableRequest[Any]) -> Any:
-    return callable_.run(req, learning_api.recommend_next_activity)
+    return callable_.run(
+        req, learning_api.recommend_next_activity, gemini_api_key=GEMINI_API_KEY.value
+    )
 
 
 @firestore_fn.on_document_written(document="advancedAnalyses/{analysisId}")

@@ -16,6 +16,7 @@ from salamin.gateways.stripe_gateway import StripeGateway
 from scripts.stack import STRIPE_SECRET_KEY
 from tests.api.test_booking_e2e import DoubleControl, _until
 from tests.support.booking import make_expert
+from tests.support.documents import check_stored
 from tests.support.emulators import AuthEmulator, CallableError, call
 from tests.support.users import make_user
 
@@ -104,6 +105,8 @@ def test_profile_waitlist_status_earnings_reviews(
         token=waiting.id_token,
     )
     assert len(joined["waitlistId"]) == 32
+    entry = check_stored(db, f"{col.WAITLIST_ENTRIES}/{joined['waitlistId']}")
+    assert entry["userId"] == waiting.uid
     call(
         ep,
         "cancelSession",
@@ -112,7 +115,7 @@ def test_profile_waitlist_status_earnings_reviews(
     )
     inbox = db.collection(col.USERS).document(waiting.uid).collection(col.USER_NOTIFICATIONS)
     [note] = _until(lambda: list(inbox.stream()), what="the waitlist notification from the trigger")
-    body = note.to_dict()
+    body = check_stored(db, note.reference.path)
     assert body["type"] == "waitlist_slot_available"
     assert [(s["expertDate"], s["expertStartTime"]) for s in body["slots"]] == [
         (day.isoformat(), "10:00")
@@ -137,6 +140,10 @@ def test_profile_waitlist_status_earnings_reviews(
         token=expert.id_token,
     )
     assert paused["status"] == "inactive"
+    [logged] = list(
+        db.collection(col.EXPERTS).document(expert.uid).collection(col.EXPERT_STATUS_LOG).stream()
+    )
+    assert check_stored(db, logged.reference.path)["reason"] == "holiday"
     _until(lambda: not in_search(), what="the paused expert to leave search")
     with pytest.raises(CallableError) as closed:
         call(

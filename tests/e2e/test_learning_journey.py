@@ -14,6 +14,7 @@ import pytest
 
 from salamin.core import collections as col
 from tests.benchmarks.support import analysis_doc
+from tests.support.documents import check_stored
 from tests.support.emulators import AuthEmulator, CallableError, FirestoreRest, call, unsigned_token
 from tests.support.users import make_user
 
@@ -103,6 +104,8 @@ def test_analyses_to_path_to_adaptation(emulators, db) -> None:  # type: ignore[
             break
         time.sleep(0.5)
     assert current["filler_words"] > objectives["filler_words"]["currentScore"]
+    check_stored(db, ref.path)  # the stored path and mastery match the client's document types
+    check_stored(db, f"{col.USERS}/{alice.uid}/{col.USER_LEARNING}/skills")
 
     bob = make_user(auth, "bob@example.com")
     with pytest.raises(CallableError) as theirs:

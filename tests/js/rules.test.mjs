@@ -87,6 +87,40 @@ const CASES = [
     list: { default: ["expertId", EXPERT] },
     allow: { get: ["expert", "admin"], list: ["expert", "admin"] },
   },
+  {
+    name: "experts/statusLog",
+    path: `experts/${EXPERT}/statusLog/l1`,
+    expertIsOwner: true,
+    data: { expertId: EXPERT, fromStatus: "active", toStatus: "suspended", reason: "complaints under review", changedBy: ADMIN, byAdmin: true, changedAt: T },
+    allow: { get: ["owner", "admin"], list: ["owner", "admin"] },
+  },
+  {
+    name: "reviewModeration",
+    path: "reviewModeration/s1",
+    data: { sessionId: "s1", expertId: EXPERT, hidden: true, reason: "names the candidate", decidedBy: ADMIN, decidedAt: T },
+    allow: { get: ["admin"], list: ["admin"] },
+  },
+  {
+    name: "waitlistEntries",
+    path: "waitlistEntries/w1",
+    // the entry carries the candidate's e-mail and hours: the candidate's own, not the expert's
+    data: { entryId: "w1", userId: OWNER, expertId: EXPERT, email: "cand@example.com", sessionType: "mock_interview", duration: 60, status: "active", joinedAt: T },
+    list: { default: ["userId", OWNER], expert: ["expertId", EXPERT] },
+    allow: { get: ["owner"], list: ["owner"] },
+  },
+  ...["waitlistNotices/n1", "waitlistRate/owner-uid"].map((path) => ({
+    name: path.split("/")[0],
+    path,
+    data: { userId: OWNER, expertId: EXPERT, count: 1 },
+    allow: {},
+  })),
+  {
+    name: "packagePurchases",
+    path: "packagePurchases/pp1",
+    data: { purchaseId: "pp1", userId: OWNER, expertId: EXPERT, packageName: "Starter", totalPrice: 30000, currency: "USD", status: "paid", createdAt: T },
+    list: { default: ["userId", OWNER], expert: ["expertId", EXPERT] },
+    allow: { get: ["owner", "admin"], list: ["owner", "admin"] },
+  },
   { name: "stripeEvents", path: "stripeEvents/evt_1", data: { type: "payment_intent.succeeded" }, allow: {} },
   { name: "mail", path: "mail/m1", data: { to: "ada@example.com", message: { subject: "hi" } }, allow: {} },
   {
@@ -134,6 +168,33 @@ const CASES = [
     path: "learningPaths/p1",
     data: { userId: OWNER, title: "System design" },
     list: { default: ["userId", OWNER] },
+    allow: { get: ["owner"], list: ["owner"] },
+  },
+  {
+    name: "learningPaths/events",
+    path: "learningPaths/p1/events/e1",
+    data: { eventId: "e1", kind: "progress", applied: true },
+    allow: {},
+  },
+  {
+    name: "users/notifications",
+    path: `users/${OWNER}/notifications/n1`,
+    data: { type: "waitlist_slot_available", title: "A slot opened", body: "Ada has time on Tuesday", createdAt: T, read: false },
+    update: { read: true, readAt: T },
+    allow: { get: ["owner"], list: ["owner"], update: ["owner"] },
+  },
+  {
+    name: "users/notifications (other fields)",
+    path: `users/${OWNER}/notifications/n1`,
+    data: { type: "waitlist_slot_available", title: "A slot opened", body: "Ada has time on Tuesday", createdAt: T, read: false },
+    update: { title: "forged" },
+    only: ["update"],
+    allow: {},
+  },
+  {
+    name: "users/learning",
+    path: `users/${OWNER}/learning/skills`,
+    data: { competencies: { communication: { alpha: 2, beta: 1, evidence: 1 } }, appliedEvidence: ["a1"] },
     allow: { get: ["owner"], list: ["owner"] },
   },
   {
@@ -245,7 +306,7 @@ for (const c of CASES) {
 }
 
 test("rules: an owner's list without the owner filter is denied (no collection scans)", async () => {
-  for (const path of ["expertSessions", "advancedAnalyses", "learningPaths", "expertTransactions"]) {
+  for (const path of ["expertSessions", "advancedAnalyses", "learningPaths", "expertTransactions", "waitlistEntries", "packagePurchases"]) {
     await rulesTesting.assertFails(fs.getDocs(fs.collection(dbAs("owner", {}), path)));
   }
 });

@@ -107,3 +107,56 @@ def test_a_completed_rated_expert_session_completes_the_expert_activity_once(db)
     )
     assert done.completionCriteria.completed
     assert after.progress.timeSpent == 60  # once
+
+
+def test_a_session_booked_from_the_path_completes_exactly_the_linked_activity(db) -> None:  # type: ignore[no-untyped-def]
+    request = PathGenerationRequest(
+        goalType="job_interview",
+        targetRole="SWE",
+        timeframe=4,
+        currentLevel="advanced",
+        focusAreas=["system_design"],
+    )
+    path = service.generate_personalized_path(
+        db, caller=Caller(uid="me"), request=request, personalization=None, clock=CLOCK
+    )
+    linked = [a for m in path.modules for a in m.learningActivities if a.type == "expert_session"][
+        -1
+    ]
+    link = evidence.path_link(path_id=path.pathId, activity_id=linked.activityId)
+    # A leadership expert: matching by specialty would not pick a system-design activity.
+    db.collection(col.EXPERTS).document("lead-1").set(
+        {"expertId": "lead-1", "interviewSpecialties": [{"type": "leadership"}]}
+    )
+    rated = {"feedback": {"userFeedback": {"rating": 4, "feedback": "ok"}}, "status": "completed"}
+    # A stranger booking with my link progresses nothing of mine.
+    db.collection(col.EXPERT_SESSIONS).document("sess-m").set(
+        {"userId": "mallory", "expertId": "lead-1", "duration": 45}
+        | rated
+        | {"preparationMaterials": [link]}
+    )
+    assert evidence.on_expert_session_written(db, session_id="sess-m", clock=CLOCK) == "completed 0"
+    db.collection(col.EXPERT_SESSIONS).document("sess-2").set(
+        {"userId": "me", "expertId": "lead-1", "duration": 45}
+        | rated
+        | {"preparationMaterials": ["my CV", link]}
+    )
+    for _ in range(2):  # (the deployed trigger may also run it: idempotent either way)
+        evidence.on_expert_session_written(db, session_id="sess-2", clock=CLOCK)
+    after = stored(db, path.pathId)
+    states = {
+        a.activityId: a.completionCriteria.completed
+        for m in after.modules
+        for a in m.learningActivities
+        if a.type == "expert_session"
+    }
+    assert states[linked.activityId] is True
+    assert sum(states.values()) == 1  # only the linked one
+    assert after.progress.timeSpent == 45  # once
+
+
+def test_only_well_formed_path_links_are_read_from_preparation_materials() -> None:
+    assert evidence.linked_activities(
+        ["x", evidence.path_link(path_id="p1", activity_id="a-1"), "salamin:learningPath/p2"]
+    ) == {("p1", "a-1")}
+    assert evidence.linked_activities(None) == set()

@@ -24,8 +24,12 @@ from salamin.api import analysis as analysis_api
 from salamin.api import benchmarks as benchmarks_api
 from salamin.api import booking as booking_api
 from salamin.api import discovery as discovery_api
+from salamin.api import experts as experts_api
+from salamin.api import learning as learning_api
 from salamin.api import onboarding as onboarding_api
+from salamin.api import packages as packages_api
 from salamin.api import uploads as uploads_api
+from salamin.marketplace.experts.profile import Section
 from salamin.models.analysis import (
     AnalysisInsights,
     ConfidenceScores,
@@ -51,6 +55,10 @@ from salamin.models.expert import (
     SessionType,
     VerificationDocument,
 )
+from salamin.models.expert_admin import ReviewModeration, StatusLogEntry
+from salamin.models.learning import ActivityRecommendation, LearningPath
+from salamin.models.notifications import UserNotification
+from salamin.models.package import PackagePurchase
 from salamin.models.session import (
     BookingRequest,
     ExpertSession,
@@ -60,6 +68,7 @@ from salamin.models.session import (
     SessionFeedback,
     SessionStatus,
 )
+from salamin.models.waitlist import WaitlistEntry
 
 
 class WireModel(BaseModel):
@@ -245,6 +254,150 @@ class CreateRecordingUploadResponse(WireModel):
     expiresAt: datetime
 
 
+# --- experts manage themselves; earnings, reviews, waitlist (issue 10) -------------------------
+
+
+class StrandedSession(WireModel):
+    """A confirmed future session the new hours or prices no longer cover (kept, flagged)."""
+
+    sessionId: str
+    scheduledDate: datetime
+    localDate: str
+    localStartTime: str
+    sessionType: str
+    reasons: list[str]
+
+
+class UpdateExpertProfileResponse(WireModel):
+    expertId: str
+    updated: list[Section]
+    strandedSessions: list[StrandedSession]
+
+
+class FutureSession(WireModel):
+    """A held or confirmed session that has not started: what an admin must decide about."""
+
+    sessionId: str
+    status: SessionStatus
+    scheduledDate: datetime
+    sessionType: SessionType
+    duration: int
+    userId: str
+    price: int
+    currency: str
+
+
+class SetExpertStatusResponse(WireModel):
+    expertId: str
+    previousStatus: ExpertStatus
+    status: ExpertStatus
+    changed: bool
+    futureSessions: list[FutureSession]
+
+
+class EarningsPeriodView(WireModel):
+    """The period as instants: `from` inclusive, `to` exclusive."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+
+class CurrencyTotals(WireModel):
+    """Per-currency sums of the period's ledger lines (minor units of `currency`)."""
+
+    currency: str
+    gross: int
+    fees: int
+    net: int
+    refunded: int
+    pending: int
+    payable: int
+    paidOut: int
+    lines: int
+    byStatus: dict[str, int]
+
+
+class EarningsEntry(WireModel):
+    """One ledger line (`expertTransactions`), newest first."""
+
+    transactionId: str
+    type: str
+    sessionId: str | None = None
+    currency: str
+    grossAmount: int
+    platformFee: int
+    netAmount: int
+    status: str
+    createdAt: datetime
+    transferId: str | None = None
+
+
+class GetExpertEarningsResponse(WireModel):
+    expertId: str
+    period: EarningsPeriodView
+    totals: list[CurrencyTotals]
+    entries: list[EarningsEntry]
+    nextCursor: str | None
+
+
+class PublicReview(WireModel):
+    """The whole public shape of a review (`marketplace.experts.reviews.public_review`)."""
+
+    reviewId: str
+    rating: int
+    text: str
+    date: str
+    """UTC date the review was submitted (`YYYY-MM-DD`)."""
+    reviewer: str
+
+
+class ListExpertReviewsResponse(WireModel):
+    reviews: list[PublicReview]
+    nextCursor: str | None
+
+
+# --- package deals (issue 10) ------------------------------------------------------------------
+
+
+class PurchasePackageResponse(WireModel):
+    purchaseId: str
+    paymentIntentId: str
+    clientSecret: str
+    amount: int
+    currency: str
+    sessionCount: int
+    validityDays: int
+
+
+class RefundPackageCreditsResponse(WireModel):
+    purchaseId: str
+    refundAmount: int
+    currency: str
+    creditsRefunded: int
+    refundId: str
+
+
+# --- learning paths (spec §3.1) ----------------------------------------------------------------
+
+
+class TrackProgressResponse(WireModel):
+    pathId: str
+    eventId: str
+    duplicate: bool
+    """True when this progress event had been sent before (its first result is returned)."""
+    completed: bool | None = None
+    adaptations: list[str] = []
+
+
+class AdaptPathResponse(WireModel):
+    pathId: str
+    eventId: str
+    duplicate: bool
+    adaptations: list[str] = []
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 
@@ -293,6 +446,21 @@ CALLABLES: dict[str, Callable] = {
     "createRecordingUpload": _c(
         uploads_api.CreateRecordingUploadRequest, CreateRecordingUploadResponse
     ),
+    "updateExpertProfile": _c(experts_api.UpdateExpertProfileRequest, UpdateExpertProfileResponse),
+    "setExpertStatus": _c(experts_api.SetExpertStatusRequest, SetExpertStatusResponse),
+    "getExpertEarnings": _c(experts_api.GetExpertEarningsRequest, GetExpertEarningsResponse),
+    "listExpertReviews": _c(experts_api.ListExpertReviewsRequest, ListExpertReviewsResponse),
+    "setReviewHidden": _c(experts_api.SetReviewHiddenRequest, experts_api.SetReviewHiddenResponse),
+    "joinWaitlist": _c(experts_api.JoinWaitlistRequest, experts_api.JoinWaitlistResponse),
+    "leaveWaitlist": _c(experts_api.LeaveWaitlistRequest, experts_api.LeaveWaitlistResponse),
+    "purchasePackage": _c(packages_api.PurchasePackageRequest, PurchasePackageResponse),
+    "refundPackageCredits": _c(
+        packages_api.RefundPackageCreditsRequest, RefundPackageCreditsResponse
+    ),
+    "generatePersonalizedPath": _c(learning_api.GeneratePersonalizedPathRequest, LearningPath),
+    "trackProgress": _c(learning_api.TrackProgressRequest, TrackProgressResponse),
+    "adaptPath": _c(learning_api.AdaptPathRequest, AdaptPathResponse),
+    "recommendNextActivity": _c(learning_api.PathRequest, ActivityRecommendation),
 }
 
 
@@ -367,6 +535,25 @@ class UserStatistics(BaseModel):
     lastAdvancedAnalysis: datetime | None = None
 
 
+class CompetencyState(BaseModel):
+    """A Beta(alpha, beta) mastery estimate of one competency (`learning.skills.update`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alpha: float
+    beta: float
+    evidence: float
+
+
+class UserSkills(BaseModel):
+    """`users/{uid}/learning/skills`: mastery per competency, from evidence, by functions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    competencies: dict[str, CompetencyState] = {}
+    appliedEvidence: list[str] = []
+
+
 @dataclass(frozen=True)
 class Document:
     path: str
@@ -389,5 +576,11 @@ DOCUMENTS: list[Document] = [
     Document("users/{uid}/statistics/current", UserStatistics, "UserStatistics"),
     Document("industryBenchmarks/{industry}", IndustryBenchmark, "IndustryBenchmark"),
     Document("users/{uid}/benchmarks/{id}", PersonalizedBenchmark, "PersonalizedBenchmark"),
+    Document("experts/{expertId}/statusLog/{entryId}", StatusLogEntry, "StatusLogEntry"),
+    Document("reviewModeration/{sessionId}", ReviewModeration, "ReviewModeration"),
+    Document("waitlistEntries/{entryId}", WaitlistEntry, "WaitlistEntry"),
+    Document("packagePurchases/{purchaseId}", PackagePurchase, "PackagePurchase"),
+    Document("learningPaths/{pathId}", LearningPath, "LearningPath"),
+    Document("users/{uid}/notifications/{id}", UserNotification, "UserNotification"),
+    Document("users/{uid}/learning/skills", UserSkills, "UserSkills"),
 ]
-"""`learningPaths` is readable by rule but nothing writes it yet."""

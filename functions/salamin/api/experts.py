@@ -3,6 +3,7 @@ reviews and the waitlist. Request names follow the spec's camelCase style."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -110,7 +111,12 @@ def list_expert_reviews(caller: Caller, req: ListExpertReviewsRequest) -> dict[s
     return page.to_wire()
 
 
-def set_review_hidden(caller: Caller, req: SetReviewHiddenRequest) -> dict[str, Any]:
+class SetReviewHiddenResponse(SalaminModel):
+    reviewId: str
+    hidden: bool
+
+
+def set_review_hidden(caller: Caller, req: SetReviewHiddenRequest) -> SetReviewHiddenResponse:
     decision = reviews.set_review_hidden(
         firebase.db(),
         caller=caller,
@@ -119,7 +125,7 @@ def set_review_hidden(caller: Caller, req: SetReviewHiddenRequest) -> dict[str, 
         reason=req.reason,
         now=SystemClock().now(),
     )
-    return {"reviewId": decision.sessionId, "hidden": decision.hidden}
+    return SetReviewHiddenResponse(reviewId=decision.sessionId, hidden=decision.hidden)
 
 
 class JoinWaitlistRequest(SalaminModel):
@@ -133,7 +139,18 @@ class LeaveWaitlistRequest(SalaminModel):
     waitlistId: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 
 
-def join_waitlist(caller: Caller, req: JoinWaitlistRequest) -> dict[str, Any]:
+class JoinWaitlistResponse(SalaminModel):
+    waitlistId: str
+    joinedAt: datetime
+
+
+class LeaveWaitlistResponse(SalaminModel):
+    waitlistId: str
+    left: bool
+    """False when there was no such entry of the caller's (leaving twice is fine)."""
+
+
+def join_waitlist(caller: Caller, req: JoinWaitlistRequest) -> JoinWaitlistResponse:
     entry = waitlist.join_waitlist(
         firebase.db(),
         caller=caller,
@@ -143,12 +160,12 @@ def join_waitlist(caller: Caller, req: JoinWaitlistRequest) -> dict[str, Any]:
         window=req.window,
         clock=SystemClock(),
     )
-    return {"waitlistId": entry.entryId, "joinedAt": entry.joinedAt.isoformat()}
+    return JoinWaitlistResponse(waitlistId=entry.entryId, joinedAt=entry.joinedAt)
 
 
-def leave_waitlist(caller: Caller, req: LeaveWaitlistRequest) -> dict[str, Any]:
+def leave_waitlist(caller: Caller, req: LeaveWaitlistRequest) -> LeaveWaitlistResponse:
     left = waitlist.leave_waitlist(firebase.db(), caller=caller, entry=req.waitlistId)
-    return {"waitlistId": req.waitlistId, "left": left}
+    return LeaveWaitlistResponse(waitlistId=req.waitlistId, left=left)
 
 
 def on_busy_written(

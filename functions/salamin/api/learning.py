@@ -82,9 +82,15 @@ def adapt_path(caller: Caller, req: AdaptPathRequest) -> dict[str, Any]:
     )
 
 
-def recommend_next_activity(caller: Caller, req: PathRequest) -> ActivityRecommendation:
+def recommend_next_activity(
+    caller: Caller, req: PathRequest, *, gemini_api_key: str | None
+) -> ActivityRecommendation:
     return service.recommend_next_activity(
-        firebase.db(), caller=caller, path_id=req.pathId, clock=SystemClock()
+        firebase.db(),
+        caller=caller,
+        path_id=req.pathId,
+        clock=SystemClock(),
+        gemini=GeminiGateway.configured(api_key=gemini_api_key),
     )
 
 

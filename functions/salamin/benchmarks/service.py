@@ -204,3 +204,26 @@ def analysis_comparison(
         foldVersion=facts.version,
         computedAt=clock.now(),
     )
+
+
+def own_percentiles(db: firestore.Client, *, uid: str) -> tuple[dict[str, float], str | None]:
+    """The person's role-cohort percentile per metric, from their counted contribution.
+
+    Three reads (contribution, profile, one `get_all` of the cohort summaries), no analysis read:
+    cheap enough for other packages (learning paths) to call. `({}, reason)` when there is none.
+    """
+    own_values, own_keys = _own(db, uid)
+    if not own_values:
+        return {}, "no analysis has been benchmarked for this person yet"
+    profile_snap = db.document(col.user_profile_path(uid)).get()
+    cohort = cohort_of(profile_snap.to_dict() if profile_snap.exists else None)
+    pop = load_population(db, cohort, own_values=own_values, own_keys=own_keys)
+    compared = compare(pop, own_values)
+    out = {
+        metric_id: pct
+        for metric_id, slots in compared.metric_percentiles.items()
+        if (pct := slots["role"].percentile) is not None
+    }
+    if not out:
+        return {}, f"fewer than {K_MIN} other people in every cohort: no percentile yet"
+    return out, None

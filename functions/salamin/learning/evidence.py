@@ -10,7 +10,8 @@ Like the benchmark fold, this reads only `userId`, `status`, `metrics` and the t
 absent metrics are no evidence. The evidence id is the analysis version (`id@completedAt`), so
 a replayed trigger or a retry changes nothing; a re-run is new evidence. Each of the person's
 paths then gets a `skills` event (applied exactly once like progress events) that refreshes
-objectives' `currentScore` and `skillAnalysis`.
+objectives' `currentScore` and `skillAnalysis` (with the benchmark percentiles as they are
+when this trigger runs; the benchmark fold of the same analysis may land just after).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from salamin.benchmarks.fold import facts_of
 from salamin.core import collections as col
 from salamin.core.clock import Clock
 from salamin.learning import catalog as catalog_mod
-from salamin.learning.skills import evidence_from_metrics, masteries, record_evidence, skills_ref
+from salamin.learning.skills import evidence_from_metrics, read_skill_analysis, record_evidence
 
 
 def on_analysis_written(db: firestore.Client, *, analysis_id: str, clock: Clock) -> str:
@@ -34,17 +35,14 @@ def on_analysis_written(db: firestore.Client, *, analysis_id: str, clock: Clock)
     facts = facts_of(analysis_id, snap.to_dict() if snap.exists else None)
     if facts is None:
         return "skipped"
-    scores = evidence_from_metrics(catalog_mod.load(), facts.values)
+    catalog = catalog_mod.load()
+    scores = evidence_from_metrics(catalog, facts.values)
     if not scores:
         return "no_evidence"
     applied = record_evidence(
         db, uid=facts.user_id, evidence_id=facts.version, scores=scores, kind="analysis"
     )
-    data = skills_ref(db, facts.user_id).get().to_dict() or {}
-    known = masteries(data)
-    evidence = int(
-        sum(float(v.get("evidence", 0)) for v in (data.get("competencies") or {}).values())
-    )
+    skills = read_skill_analysis(db, catalog=catalog, uid=facts.user_id)
     paths = (
         db.collection(col.LEARNING_PATHS)
         .where(filter=firestore.FieldFilter("userId", "==", facts.user_id))
@@ -52,8 +50,10 @@ def on_analysis_written(db: firestore.Client, *, analysis_id: str, clock: Clock)
     )
     event: dict[str, Any] = {
         "kind": "skills",
-        "mastery": known,
-        "evidence": evidence,
+        "mastery": skills.mastery,
+        "evidence": skills.evidenceCount,
+        "percentiles": skills.benchmarkPercentiles,
+        "benchmarkUnavailableReason": skills.benchmarkUnavailableReason,
         "source": facts.version,
     }
     for path in paths:
@@ -121,10 +121,33 @@ def _safe(version: str) -> str:
     return hashlib.sha256(version.encode()).hexdigest()[:40]
 
 
+LINK_PREFIX = "salamin:learningPath/"
+
+
+def path_link(*, path_id: str, activity_id: str) -> str:
+    """The `preparationMaterials` entry that ties a booking to a path's expert_session activity:
+    the spec's BookingRequest already carries (and the session stores) that list, so booking
+    code needs no new field and existing clients are unaffected."""
+    return f"{LINK_PREFIX}{path_id}/activity/{activity_id}"
+
+
+def linked_activities(materials: object) -> set[tuple[str, str]]:
+    """(pathId, activityId) pairs named by `path_link` entries; other entries are ignored."""
+    out = set()
+    for item in materials if isinstance(materials, list) else []:
+        if isinstance(item, str) and item.startswith(LINK_PREFIX):
+            path_id, sep, activity_id = item[len(LINK_PREFIX) :].partition("/activity/")
+            if sep and path_id and activity_id:
+                out.add((path_id, activity_id))
+    return out
+
+
 def on_expert_session_written(db: firestore.Client, *, session_id: str, clock: Clock) -> str:
-    """A completed, rated expert session completes the first open `expert_session` activity
-    (current module first) of the user's paths whose competency the expert's specialties train,
-    once per session. Reads only the session's userId, expertId, status, duration and
+    """A completed, rated expert session completes, once per session, the `expert_session`
+    activity it was booked for (a `path_link` in its `preparationMaterials`, honoured only on
+    the session user's own paths); a session booked without a link completes the first open
+    `expert_session` activity (current module first) whose competency the expert's specialties
+    train. Reads only the session's userId, expertId, status, duration and
     feedback, and the expert's interviewSpecialties."""
     from salamin.learning.experts import SPECIALTY_FOR
     from salamin.learning.service import submit_event
@@ -142,23 +165,40 @@ def on_expert_session_written(db: firestore.Client, *, session_id: str, clock: C
         .where(filter=firestore.FieldFilter("userId", "==", data["userId"]))
         .stream()
     )
+    links = linked_activities(data.get("preparationMaterials"))
     done = 0
     for path_snap in paths:
         path = LearningPath.model_validate(path_snap.to_dict())
-        current = next(
-            (i for i, m in enumerate(path.modules) if m.moduleId == path.progress.currentModule), 0
-        )
-        order = path.modules[current:] + path.modules[:current]
-        target = next(
-            (
-                a
-                for m in order
-                if SPECIALTY_FOR.get(m.competency) in offered
-                for a in m.learningActivities
-                if a.type == "expert_session" and not a.completionCriteria.completed
-            ),
-            None,
-        )
+        open_sessions = [
+            a
+            for m in path.modules
+            for a in m.learningActivities
+            if a.type == "expert_session" and not a.completionCriteria.completed
+        ]
+        if links:
+            # Booked from a path: exactly the linked activity of this user's path, or nothing.
+            wanted = {aid for pid, aid in links if pid == path.pathId}
+            target = next((a for a in open_sessions if a.activityId in wanted), None)
+        else:
+            current = next(
+                (
+                    i
+                    for i, m in enumerate(path.modules)
+                    if m.moduleId == path.progress.currentModule
+                ),
+                0,
+            )
+            order = path.modules[current:] + path.modules[:current]
+            target = next(
+                (
+                    a
+                    for m in order
+                    if SPECIALTY_FOR.get(m.competency) in offered
+                    for a in m.learningActivities
+                    if a in open_sessions
+                ),
+                None,
+            )
         if target is None:
             continue
         # The user's rating judges the expert, not the user: it is not a score of the activity.

@@ -30,10 +30,12 @@ from salamin.core.errors import InvalidArgument, NotFound, PermissionDenied
 from salamin.gateways.gemini import GeminiGateway
 from salamin.gateways.mail import Email, queue_mail
 from salamin.learning import catalog as catalog_mod
+from salamin.learning import coach
 from salamin.learning.builder import build_path
+from salamin.learning.evidence import path_link
 from salamin.learning.planner import plan_with_gemini
 from salamin.learning.progress import adapt, apply_progress, event_id_for, find
-from salamin.learning.skills import masteries, skill_analysis, skills_ref
+from salamin.learning.skills import read_skill_analysis, skill_analysis
 from salamin.models.learning import (
     ActivityProgress,
     ActivityRecommendation,
@@ -62,13 +64,7 @@ def generate_personalized_path(
 ) -> LearningPath:
     """Deterministic path, then (with Gemini) the model's checked module choice."""
     catalog = catalog_mod.load()
-    snap = skills_ref(db, caller.uid).get()
-    data = snap.to_dict() if snap.exists else None
-    known = masteries(data)
-    evidence = int(
-        sum(float(v.get("evidence", 0)) for v in ((data or {}).get("competencies") or {}).values())
-    )
-    skills = skill_analysis(catalog, known, evidence=evidence)
+    skills = read_skill_analysis(db, catalog=catalog, uid=caller.uid)
     path = build_path(
         path_id=f"path_{uuid.uuid4().hex[:20]}",
         user_id=caller.uid,
@@ -98,7 +94,7 @@ def _apply_event(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     catalog = catalog_mod.load()
     if event["kind"] == "skills":
-        return _refresh_skills(path, dict(event["mastery"]), int(event["evidence"]), now), []
+        return _refresh_skills(path, event, now), []
     if event["kind"] == "adapt":
         trigger = AdaptiveTrigger.model_validate(event["trigger"])
         actions = adapt(
@@ -118,12 +114,18 @@ def _apply_event(
     }, effects.notifications
 
 
-def _refresh_skills(
-    path: LearningPath, known: dict[str, float], evidence: int, now: datetime
-) -> dict[str, Any]:
-    """New evidence: objectives' currentScore and skillAnalysis follow the mastery estimates."""
+def _refresh_skills(path: LearningPath, event: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """New evidence: objectives' currentScore and skillAnalysis follow the mastery estimates
+    (and the benchmark percentiles the event carries)."""
     catalog = catalog_mod.load()
-    path.skillAnalysis = skill_analysis(catalog, known, evidence=evidence)
+    known = dict(event["mastery"])
+    path.skillAnalysis = skill_analysis(
+        catalog,
+        known,
+        evidence=int(event["evidence"]),
+        percentiles=dict(event.get("percentiles") or {}),
+        benchmark_reason=event.get("benchmarkUnavailableReason"),
+    )
     changed = []
     for objective in path.objectives:
         if objective.category in known:
@@ -286,11 +288,16 @@ TIPS = {
 
 
 def recommend_next_activity(
-    db: firestore.Client, *, caller: Caller, path_id: str, clock: Clock | None = None
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    path_id: str,
+    clock: Clock | None = None,
+    gemini: GeminiGateway | None = None,
 ) -> ActivityRecommendation:
     """The next incomplete activity in path order; duration by pace; experts for an
-    expert_session (with a clock: found by the marketplace search); a labelled template
-    reasoning (Gemini reasoning is not wired yet)."""
+    expert_session (with a clock: found by the marketplace search); reasoning and tips from
+    Gemini when its answer passes `coach.check`, else the labelled template."""
     _, path = _load(db, path_id, caller)
     for mi, module in enumerate(path.modules):
         for activity in module.learningActivities:
@@ -320,7 +327,7 @@ def recommend_next_activity(
             why = f"Next in module {mi + 1} ({module.title})"
             if objective is not None and objective.currentScore is not None:
                 why += f": you measured {objective.currentScore:.0f} against a target of {objective.targetScore:.0f}"
-            return ActivityRecommendation(
+            template = ActivityRecommendation(
                 activity=personal,
                 module=module,
                 reasoning=why + ".",
@@ -328,7 +335,13 @@ def recommend_next_activity(
                 estimatedTime=personal.duration,
                 prerequisites=unmet,
                 preparationTips=TIPS.get(activity.type, []),
+                bookingLink=(
+                    path_link(path_id=path.pathId, activity_id=activity.activityId)
+                    if activity.type == "expert_session"
+                    else None
+                ),
             )
+            return coach.explain(gemini, template, path, catalog_mod.load())
     return ActivityRecommendation(
         activity=None,
         module=None,

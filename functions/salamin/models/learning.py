@@ -210,7 +210,8 @@ class PersonalizationData(_Doc):
 
 
 class SkillAnalysis(_Doc):
-    """From mastery estimates only; None (with `unavailableReason`) when there is no evidence."""
+    """From mastery estimates and benchmark percentiles; None (with `unavailableReason`) when
+    there is no evidence."""
 
     currentLevel: float | None = Field(default=None, ge=0, le=100)
     strengths: list[str]
@@ -220,6 +221,10 @@ class SkillAnalysis(_Doc):
     evidenceCount: int = Field(default=0, ge=0)
     mastery: dict[str, float] = Field(default_factory=dict)
     """Competency -> estimated mastery 0-100, only where there is evidence."""
+    benchmarkPercentiles: dict[str, float] = Field(default_factory=dict)
+    """Competency -> the person's role-cohort percentile (mean over its metrics), where one
+    exists."""
+    benchmarkUnavailableReason: str | None = None
     unavailableReason: str | None = None
 
 
@@ -301,3 +306,17 @@ class ActivityRecommendation(_Doc):
     prerequisites: list[str]
     preparationTips: list[str]
     pathCompleted: bool | None = None
+    fallbackReason: str | None = None
+    """Why the template (not Gemini) wrote `reasoning` and `preparationTips`."""
+    bookingLink: str | None = None
+    """For an expert_session: put this in the booking's `preparationMaterials` so the completed
+    session completes this activity."""
+
+
+class RecommendationAnswer(BaseModel):
+    """Gemini's response_schema for recommendNextActivity: it explains, it does not choose."""
+
+    activityId: str
+    estimatedMinutes: int
+    reasoning: str = Field(max_length=600)
+    preparationTips: list[Annotated[str, Field(max_length=200)]] = Field(max_length=5)

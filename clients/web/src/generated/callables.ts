@@ -24,6 +24,19 @@ export interface Callables {
   analyzeVideoSession: { request: Req.AnalyzeVideoSessionRequest; response: Res.AnalyzeVideoSessionResponse };
   generatePersonalizedBenchmark: { request: Req.GeneratePersonalizedBenchmarkRequest; response: Res.PersonalizedBenchmark };
   createRecordingUpload: { request: Req.CreateRecordingUploadRequest; response: Res.CreateRecordingUploadResponse };
+  updateExpertProfile: { request: Req.UpdateExpertProfileRequest; response: Res.UpdateExpertProfileResponse };
+  setExpertStatus: { request: Req.SetExpertStatusRequest; response: Res.SetExpertStatusResponse };
+  getExpertEarnings: { request: Req.GetExpertEarningsRequest; response: Res.GetExpertEarningsResponse };
+  listExpertReviews: { request: Req.ListExpertReviewsRequest; response: Res.ListExpertReviewsResponse };
+  setReviewHidden: { request: Req.SetReviewHiddenRequest; response: Res.SetReviewHiddenResponse };
+  joinWaitlist: { request: Req.JoinWaitlistRequest; response: Res.JoinWaitlistResponse };
+  leaveWaitlist: { request: Req.LeaveWaitlistRequest; response: Res.LeaveWaitlistResponse };
+  purchasePackage: { request: Req.PurchasePackageRequest; response: Res.PurchasePackageResponse };
+  refundPackageCredits: { request: Req.RefundPackageCreditsRequest; response: Res.RefundPackageCreditsResponse };
+  generatePersonalizedPath: { request: Req.GeneratePersonalizedPathRequest; response: Res.LearningPath };
+  trackProgress: { request: Req.TrackProgressRequest; response: Res.TrackProgressResponse };
+  adaptPath: { request: Req.AdaptPathRequest; response: Res.AdaptPathResponse };
+  recommendNextActivity: { request: Req.PathRequest; response: Res.ActivityRecommendation };
 }
 
 export type CallableName = keyof Callables;
@@ -48,4 +61,17 @@ export const CALLABLE_NAMES = [
   "analyzeVideoSession",
   "generatePersonalizedBenchmark",
   "createRecordingUpload",
+  "updateExpertProfile",
+  "setExpertStatus",
+  "getExpertEarnings",
+  "listExpertReviews",
+  "setReviewHidden",
+  "joinWaitlist",
+  "leaveWaitlist",
+  "purchasePackage",
+  "refundPackageCredits",
+  "generatePersonalizedPath",
+  "trackProgress",
+  "adaptPath",
+  "recommendNextActivity",
 ] as const satisfies readonly CallableName[];

@@ -17,6 +17,13 @@ export interface Documents {
   "users/{uid}/statistics/current": UserStatistics;
   "industryBenchmarks/{industry}": IndustryBenchmark;
   "users/{uid}/benchmarks/{id}": PersonalizedBenchmark;
+  "experts/{expertId}/statusLog/{entryId}": StatusLogEntry;
+  "reviewModeration/{sessionId}": ReviewModeration;
+  "waitlistEntries/{entryId}": WaitlistEntry;
+  "packagePurchases/{purchaseId}": PackagePurchase;
+  "learningPaths/{pathId}": LearningPath;
+  "users/{uid}/notifications/{id}": UserNotification;
+  "users/{uid}/learning/skills": UserSkills;
 }
 /**
  * The full stored document (spec `ExpertProfile`).
@@ -1012,4 +1019,344 @@ export interface Checkpoint {
    * @maxItems 4
    */
   adjustmentCriteria: string[];
+}
+/**
+ * `experts/{id}/statusLog/{entryId}`: who changed the status, from what, to what, why.
+ */
+export interface StatusLogEntry {
+  expertId: string;
+  fromStatus: string;
+  toStatus: "active" | "inactive" | "suspended";
+  reason: string;
+  changedBy: string;
+  byAdmin: boolean;
+  changedAt: Timestamp;
+}
+/**
+ * `reviewModeration/{sessionId}`: an admin's decision about one review.
+ */
+export interface ReviewModeration {
+  sessionId: string;
+  expertId: string;
+  hidden: boolean;
+  reason: string;
+  decidedBy: string;
+  decidedAt: Timestamp;
+}
+/**
+ * `waitlistEntries/{entryId}`: readable by its user only.
+ */
+export interface WaitlistEntry {
+  entryId: string;
+  expertId: string;
+  userId: string;
+  sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
+  duration: number;
+  window: WaitWindow;
+  email?: string | null;
+  status: "active";
+  joinedAt: Timestamp;
+  lastNotifiedAt?: Timestamp | null;
+  notifiedCount: number;
+}
+/**
+ * When the user could take a session: days of week (0 = Sunday) and a time range, in the
+ * user's own zone. A slot matches when it starts and ends inside the range on one of the days.
+ */
+export interface WaitWindow {
+  /**
+   * @minItems 1
+   * @maxItems 7
+   */
+  daysOfWeek: [number, ...number[]];
+  startTime: string;
+  endTime: string;
+  timeZone: string;
+}
+export interface PackagePurchase {
+  purchaseId: string;
+  userId: string;
+  expertId: string;
+  packageName: string;
+  sessionCount: number;
+  totalPrice: number;
+  currency: string;
+  validityDays: number;
+  discountPercentage: number;
+  status: "pending" | "paid" | "closed" | "failed";
+  paymentIntentId?: string | null;
+  createdAt: Timestamp;
+  paidAt?: Timestamp | null;
+  expiresAt?: Timestamp | null;
+  credits: PackageCredit[];
+  refunds: PackageRefund[];
+}
+export interface PackageCredit {
+  index: number;
+  value: number;
+  state: "unused" | "redeemed" | "refunded" | "expired";
+  sessionId?: string | null;
+  changedAt?: Timestamp | null;
+}
+export interface PackageRefund {
+  amount: number;
+  credits: number[];
+  idempotencyKey: string;
+  status: "pending" | "succeeded";
+  refundId?: string | null;
+  createdAt: Timestamp;
+}
+export interface LearningPath {
+  pathId: string;
+  userId: string;
+  pathType: "interview_mastery" | "skill_development" | "role_preparation" | "industry_focus";
+  description: string;
+  estimatedDuration: number;
+  difficulty: "beginner" | "intermediate" | "advanced";
+  prerequisites: string[];
+  objectives: LearningObjective[];
+  modules: LearningModule[];
+  adaptiveElements: AdaptiveElement[];
+  progress: PathProgress;
+  personalization: PersonalizationData;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  source: "deterministic" | "model" | "model_repaired";
+  sourceNote?: string | null;
+  skillAnalysis: SkillAnalysis;
+  adaptationLog?: AdaptationLogEntry[];
+  catalogVersion: string;
+  eventsApplied: number;
+}
+export interface LearningObjective {
+  id: string;
+  description: string;
+  category: string;
+  measurable: boolean;
+  targetScore: number;
+  currentScore?: number | null;
+  completed: boolean;
+}
+export interface LearningModule {
+  moduleId: string;
+  description: string;
+  estimatedTime: number;
+  difficulty: "beginner" | "intermediate" | "advanced";
+  prerequisites: string[];
+  learningActivities: LearningActivity[];
+  assessments?: Assessment[];
+  resources?: LearningResource[];
+  adaptiveRules?: AdaptiveRule[];
+  completed: boolean;
+  score?: number | null;
+  competency: string;
+}
+export interface LearningActivity {
+  activityId: string;
+  type:
+    | "practice_session"
+    | "video_lesson"
+    | "reading"
+    | "exercise"
+    | "peer_practice"
+    | "expert_session";
+  description: string;
+  duration: number;
+  difficulty: "beginner" | "intermediate" | "advanced";
+  content: ActivityContent;
+  interactivity: InteractivityLevel;
+  adaptiveParameters: AdaptiveParameters;
+  completionCriteria: CompletionCriteria;
+  catalogId: string;
+  competencies: string[];
+  assessment?: Assessment | null;
+}
+export interface ActivityContent {
+  instructions: string;
+  visualElements?: boolean | null;
+  audioNarration?: boolean | null;
+  recommendedExperts?: RecommendedExpert[] | null;
+  supportNote?: string | null;
+}
+export interface RecommendedExpert {
+  expertId: string;
+  name: string;
+  matchReason: string;
+  nextSlots?: {
+    [k: string]: unknown;
+  }[];
+}
+export interface InteractivityLevel {
+  level: "low" | "medium" | "high";
+  feedback: "none" | "self" | "ai" | "peer" | "expert";
+}
+export interface AdaptiveParameters {
+  difficultyLevel: number;
+  focusArea?: string | null;
+  practiceCount?: number | null;
+  difficultyAdjustment?: number | null;
+  paceMultiplier?: number | null;
+}
+export interface CompletionCriteria {
+  minScore?: number | null;
+  minTimeSpent?: number | null;
+  requiredActions?: string[];
+  completed: boolean;
+  skipped: boolean;
+}
+export interface Assessment {
+  assessmentId: string;
+  type: "knowledge_check" | "skill_demonstration" | "peer_evaluation" | "self_reflection";
+  questions: AssessmentQuestion[];
+  passingScore: number;
+  attempts?: AssessmentAttempt[];
+  adaptiveScoring: boolean;
+}
+export interface AssessmentQuestion {
+  questionId: string;
+  prompt: string;
+  options?: string[];
+  answer?: number | null;
+}
+export interface AssessmentAttempt {
+  score: number;
+  at: Timestamp;
+}
+export interface LearningResource {
+  type: "article" | "video" | "template" | "checklist";
+  description: string;
+}
+export interface AdaptiveRule {
+  condition: string;
+  action: string;
+}
+export interface AdaptiveElement {
+  elementId: string;
+  type: "difficulty_adjustment" | "content_selection" | "pacing_modification" | "support_provision";
+  trigger: AdaptiveTrigger;
+  action: AdaptiveAction;
+  parameters?: AdaptiveParameters;
+}
+export interface AdaptiveTrigger {
+  type: "low_performance" | "taking_too_long" | "low_engagement" | "mastery_shown";
+  threshold: number;
+  metric: "score" | "time_ratio" | "engagement";
+  comparison: "less_than" | "greater_than" | "equals";
+}
+export interface AdaptiveAction {
+  type:
+    | "adjust_difficulty"
+    | "recommend_additional_practice"
+    | "modify_pacing"
+    | "provide_additional_support"
+    | "skip_redundant_content";
+  parameters?: AdaptiveParameters;
+}
+export interface PathProgress {
+  completionPercentage: number;
+  currentModule: string;
+  timeSpent: number;
+  activitiesCompleted: number;
+  assessmentScores?: {
+    [k: string]: number;
+  };
+  milestones?: Milestone[];
+  lastAccessed: Timestamp;
+  estimatedCompletion: Timestamp;
+}
+export interface Milestone {
+  id: string;
+  type: "module_completion" | "path_completion" | "objective_reached";
+  description: string;
+  achievedAt: Timestamp;
+  celebrationMessage: string;
+}
+export interface PersonalizationData {
+  learningStyle: "visual" | "auditory" | "kinesthetic" | "mixed";
+  preferredPace: "slow" | "moderate" | "fast";
+  difficultyPreference: "gradual" | "challenge" | "mixed";
+  timeAvailability?: TimeAvailability;
+  focusAreas?: string[];
+  avoidanceAreas?: string[];
+  motivationFactors?: string[];
+}
+export interface TimeAvailability {
+  dailyMinutes: number;
+  daysPerWeek: number;
+}
+/**
+ * From mastery estimates and benchmark percentiles; None (with `unavailableReason`) when
+ * there is no evidence.
+ */
+export interface SkillAnalysis {
+  currentLevel?: number | null;
+  strengths: string[];
+  weaknesses: string[];
+  improvementAreas: string[];
+  readinessScore?: number | null;
+  evidenceCount: number;
+  mastery?: {
+    [k: string]: number;
+  };
+  benchmarkPercentiles?: {
+    [k: string]: number;
+  };
+  benchmarkUnavailableReason?: string | null;
+  unavailableReason?: string | null;
+}
+export interface AdaptationLogEntry {
+  at: Timestamp;
+  eventId: string | null;
+  trigger: AdaptiveTrigger;
+  context: {
+    [k: string]: unknown;
+  };
+  action:
+    | "adjust_difficulty"
+    | "recommend_additional_practice"
+    | "modify_pacing"
+    | "provide_additional_support"
+    | "skip_redundant_content";
+  before: {
+    [k: string]: unknown;
+  };
+  after: {
+    [k: string]: unknown;
+  };
+}
+export interface UserNotification {
+  type: "waitlist_slot_available" | "learning_milestone";
+  body: string;
+  createdAt: Timestamp;
+  read: boolean;
+  expertId?: string | null;
+  sessionType?: string | null;
+  duration?: number | null;
+  slots?: OfferedSlot[] | null;
+  pathId?: string | null;
+}
+export interface OfferedSlot {
+  startUtc: string;
+  endUtc: string;
+  date: string;
+  startTime: string;
+  expertDate: string;
+  expertStartTime: string;
+}
+/**
+ * `users/{uid}/learning/skills`: mastery per competency, from evidence, by functions.
+ */
+export interface UserSkills {
+  competencies: {
+    [k: string]: CompetencyState;
+  };
+  appliedEvidence: string[];
+}
+/**
+ * A Beta(alpha, beta) mastery estimate of one competency (`learning.skills.update`).
+ */
+export interface CompetencyState {
+  alpha: number;
+  beta: number;
+  evidence: number;
 }

@@ -10,9 +10,14 @@ export type ErrorReason =
   | "document_not_found"
   | "recording_not_found"
   | "analysis_not_found"
+  | "review_not_found"
+  | "purchase_not_found"
+  | "learning_path_not_found"
+  | "activity_not_found"
   | "application_exists"
   | "already_expert"
   | "feedback_exists"
+  | "waitlist_entry_exists"
   | "expert_not_bookable"
   | "expert_on_vacation"
   | "expert_payouts_not_ready"
@@ -38,6 +43,11 @@ export type ErrorReason =
   | "payment_declined"
   | "payment_rejected"
   | "expert_not_active"
+  | "own_expert"
+  | "package_not_purchasable"
+  | "purchase_not_refundable"
+  | "package_expired"
+  | "no_unused_credits"
   | "application_not_pending"
   | "too_many_documents"
   | "document_already_reviewed"
@@ -55,9 +65,14 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "document_not_found",
   "recording_not_found",
   "analysis_not_found",
+  "review_not_found",
+  "purchase_not_found",
+  "learning_path_not_found",
+  "activity_not_found",
   "application_exists",
   "already_expert",
   "feedback_exists",
+  "waitlist_entry_exists",
   "expert_not_bookable",
   "expert_on_vacation",
   "expert_payouts_not_ready",
@@ -83,6 +98,11 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "payment_declined",
   "payment_rejected",
   "expert_not_active",
+  "own_expert",
+  "package_not_purchasable",
+  "purchase_not_refundable",
+  "package_expired",
+  "no_unused_credits",
   "application_not_pending",
   "too_many_documents",
   "document_already_reviewed",

@@ -20,6 +20,19 @@ export interface Requests {
   analyzeVideoSession: AnalyzeVideoSessionRequest;
   generatePersonalizedBenchmark: GeneratePersonalizedBenchmarkRequest;
   createRecordingUpload: CreateRecordingUploadRequest;
+  updateExpertProfile: UpdateExpertProfileRequest;
+  setExpertStatus: SetExpertStatusRequest;
+  getExpertEarnings: GetExpertEarningsRequest;
+  listExpertReviews: ListExpertReviewsRequest;
+  setReviewHidden: SetReviewHiddenRequest;
+  joinWaitlist: JoinWaitlistRequest;
+  leaveWaitlist: LeaveWaitlistRequest;
+  purchasePackage: PurchasePackageRequest;
+  refundPackageCredits: RefundPackageCreditsRequest;
+  generatePersonalizedPath: GeneratePersonalizedPathRequest;
+  trackProgress: TrackProgressRequest;
+  adaptPath: AdaptPathRequest;
+  recommendNextActivity: PathRequest;
 }
 export interface SubmitExpertApplicationRequest {
   applicationData: ExpertApplicationInput;
@@ -393,4 +406,159 @@ export interface CreateRecordingUploadRequest {
   contentType: string;
   size: number;
   origin?: string | null;
+}
+/**
+ * The sections to replace (see `marketplace.experts.profile`).
+ */
+export interface UpdateExpertProfileRequest {
+  personalInfo?: PublicPersonalInfoChanges | null;
+  professionalInfo?: ExpertProfessionalInfo | null;
+  interviewSpecialties?: InterviewSpecialty[] | null;
+  availability?: ExpertAvailability | null;
+  pricing?: ExpertPricing | null;
+  preferences?: ExpertPreferences | null;
+}
+/**
+ * `personalInfo` as the expert edits it: the application's model without the private
+ * contact fields (they stay what they are in `experts/{id}/private/contact`).
+ */
+export interface PublicPersonalInfoChanges {
+  firstName: string;
+  lastName: string;
+  email?: null;
+  phone?: null;
+  profilePhoto?: string | null;
+  bio?: string;
+  personalWebsite?: string | null;
+  linkedinUrl?: string | null;
+  timeZone: string;
+  /**
+   * @minItems 1
+   * @maxItems 20
+   */
+  languages: [string, ...string[]];
+}
+export interface SetExpertStatusRequest {
+  expertId: string;
+  status: "active" | "inactive" | "suspended";
+  reason: string;
+}
+export interface GetExpertEarningsRequest {
+  expertId?: string | null;
+  period?: EarningsPeriod;
+  pageSize?: number;
+  cursor?: string | null;
+}
+/**
+ * UTC dates, both inclusive.
+ */
+export interface EarningsPeriod {
+  from?: string | null;
+  to?: string | null;
+}
+export interface ListExpertReviewsRequest {
+  expertId: string;
+  pageSize?: number;
+  cursor?: string | null;
+}
+export interface SetReviewHiddenRequest {
+  reviewId: string;
+  hidden?: boolean;
+  reason: string;
+}
+export interface JoinWaitlistRequest {
+  expertId: string;
+  sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
+  duration: number;
+  window: WaitWindow;
+}
+/**
+ * When the user could take a session: days of week (0 = Sunday) and a time range, in the
+ * user's own zone. A slot matches when it starts and ends inside the range on one of the days.
+ */
+export interface WaitWindow {
+  /**
+   * @minItems 1
+   * @maxItems 7
+   */
+  daysOfWeek: [number, ...number[]];
+  startTime: string;
+  endTime: string;
+  timeZone: string;
+}
+export interface LeaveWaitlistRequest {
+  waitlistId: string;
+}
+export interface PurchasePackageRequest {
+  expertId: string;
+  packageName: string;
+}
+export interface RefundPackageCreditsRequest {
+  purchaseId: string;
+}
+export interface GeneratePersonalizedPathRequest {
+  pathRequest: PathGenerationRequest;
+  personalization?: PersonalizationData | null;
+}
+export interface PathGenerationRequest {
+  goalType: "job_interview" | "skill_improvement" | "career_change";
+  targetRole?: string | null;
+  targetCompany?: string | null;
+  timeframe: number;
+  currentLevel: "beginner" | "intermediate" | "advanced";
+  /**
+   * @maxItems 12
+   */
+  focusAreas?: string[];
+  /**
+   * @maxItems 12
+   */
+  constraints?: string[];
+}
+export interface PersonalizationData {
+  learningStyle?: "visual" | "auditory" | "kinesthetic" | "mixed";
+  preferredPace?: "slow" | "moderate" | "fast";
+  difficultyPreference?: "gradual" | "challenge" | "mixed";
+  timeAvailability?: TimeAvailability;
+  focusAreas?: string[];
+  avoidanceAreas?: string[];
+  motivationFactors?: string[];
+}
+export interface TimeAvailability {
+  dailyMinutes?: number;
+  daysPerWeek?: number;
+}
+export interface TrackProgressRequest {
+  pathId: string;
+  activityId: string;
+  progressData: ActivityProgress;
+}
+export interface ActivityProgress {
+  activityId: string;
+  activityType?: string | null;
+  timeSpent: number;
+  expectedTime?: number | null;
+  score?: number | null;
+  engagementScore?: number | null;
+  difficultyPerception?: number | null;
+  strugglingArea?: string | null;
+  completedActions?: string[];
+  eventId?: string | null;
+}
+export interface AdaptPathRequest {
+  pathId: string;
+  trigger: AdaptiveTrigger;
+  context?: {
+    [k: string]: unknown;
+  };
+  eventId?: string | null;
+}
+export interface AdaptiveTrigger {
+  type: "low_performance" | "taking_too_long" | "low_engagement" | "mastery_shown";
+  threshold: number;
+  metric: "score" | "time_ratio" | "engagement";
+  comparison?: "less_than" | "greater_than" | "equals";
+}
+export interface PathRequest {
+  pathId: string;
 }

@@ -20,6 +20,19 @@ export interface Responses {
   analyzeVideoSession: AnalyzeVideoSessionResponse;
   generatePersonalizedBenchmark: PersonalizedBenchmark;
   createRecordingUpload: CreateRecordingUploadResponse;
+  updateExpertProfile: UpdateExpertProfileResponse;
+  setExpertStatus: SetExpertStatusResponse;
+  getExpertEarnings: GetExpertEarningsResponse;
+  listExpertReviews: ListExpertReviewsResponse;
+  setReviewHidden: SetReviewHiddenResponse;
+  joinWaitlist: JoinWaitlistResponse;
+  leaveWaitlist: LeaveWaitlistResponse;
+  purchasePackage: PurchasePackageResponse;
+  refundPackageCredits: RefundPackageCreditsResponse;
+  generatePersonalizedPath: LearningPath;
+  trackProgress: TrackProgressResponse;
+  adaptPath: AdaptPathResponse;
+  recommendNextActivity: ActivityRecommendation;
 }
 export interface SubmitExpertApplicationResponse {
   expertId: string;
@@ -738,4 +751,378 @@ export interface CreateRecordingUploadResponse {
   contentType: string;
   size: number;
   expiresAt: string;
+}
+export interface UpdateExpertProfileResponse {
+  expertId: string;
+  updated: (
+    | "personalInfo"
+    | "professionalInfo"
+    | "interviewSpecialties"
+    | "availability"
+    | "pricing"
+    | "preferences"
+  )[];
+  strandedSessions: StrandedSession[];
+}
+/**
+ * A confirmed future session the new hours or prices no longer cover (kept, flagged).
+ */
+export interface StrandedSession {
+  sessionId: string;
+  scheduledDate: string;
+  localDate: string;
+  localStartTime: string;
+  sessionType: string;
+  reasons: string[];
+}
+export interface SetExpertStatusResponse {
+  expertId: string;
+  previousStatus: "pending" | "verified" | "active" | "inactive" | "suspended";
+  status: "pending" | "verified" | "active" | "inactive" | "suspended";
+  changed: boolean;
+  futureSessions: FutureSession[];
+}
+/**
+ * A held or confirmed session that has not started: what an admin must decide about.
+ */
+export interface FutureSession {
+  sessionId: string;
+  status: "pending" | "confirmed" | "completed" | "cancelled" | "no_show";
+  scheduledDate: string;
+  sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
+  duration: number;
+  userId: string;
+  price: number;
+  currency: string;
+}
+export interface GetExpertEarningsResponse {
+  expertId: string;
+  period: EarningsPeriodView;
+  totals: CurrencyTotals[];
+  entries: EarningsEntry[];
+  nextCursor: string | null;
+}
+/**
+ * The period as instants: `from` inclusive, `to` exclusive.
+ */
+export interface EarningsPeriodView {
+  from: string;
+  to: string;
+}
+/**
+ * Per-currency sums of the period's ledger lines (minor units of `currency`).
+ */
+export interface CurrencyTotals {
+  currency: string;
+  gross: number;
+  fees: number;
+  net: number;
+  refunded: number;
+  pending: number;
+  payable: number;
+  paidOut: number;
+  lines: number;
+  byStatus: {
+    [k: string]: number;
+  };
+}
+/**
+ * One ledger line (`expertTransactions`), newest first.
+ */
+export interface EarningsEntry {
+  transactionId: string;
+  type: string;
+  sessionId?: string | null;
+  currency: string;
+  grossAmount: number;
+  platformFee: number;
+  netAmount: number;
+  status: string;
+  createdAt: string;
+  transferId?: string | null;
+}
+export interface ListExpertReviewsResponse {
+  reviews: PublicReview[];
+  nextCursor: string | null;
+}
+/**
+ * The whole public shape of a review (`marketplace.experts.reviews.public_review`).
+ */
+export interface PublicReview {
+  reviewId: string;
+  rating: number;
+  text: string;
+  date: string;
+  reviewer: string;
+}
+export interface SetReviewHiddenResponse {
+  reviewId: string;
+  hidden: boolean;
+}
+export interface JoinWaitlistResponse {
+  waitlistId: string;
+  joinedAt: string;
+}
+export interface LeaveWaitlistResponse {
+  waitlistId: string;
+  left: boolean;
+}
+export interface PurchasePackageResponse {
+  purchaseId: string;
+  paymentIntentId: string;
+  clientSecret: string;
+  amount: number;
+  currency: string;
+  sessionCount: number;
+  validityDays: number;
+}
+export interface RefundPackageCreditsResponse {
+  purchaseId: string;
+  refundAmount: number;
+  currency: string;
+  creditsRefunded: number;
+  refundId: string;
+}
+export interface LearningPath {
+  pathId: string;
+  userId: string;
+  pathType: "interview_mastery" | "skill_development" | "role_preparation" | "industry_focus";
+  description: string;
+  estimatedDuration: number;
+  difficulty: "beginner" | "intermediate" | "advanced";
+  prerequisites: string[];
+  objectives: LearningObjective[];
+  modules: LearningModule[];
+  adaptiveElements: AdaptiveElement[];
+  progress: PathProgress;
+  personalization: PersonalizationData;
+  createdAt: string;
+  updatedAt: string;
+  source: "deterministic" | "model" | "model_repaired";
+  sourceNote?: string | null;
+  skillAnalysis: SkillAnalysis;
+  adaptationLog?: AdaptationLogEntry[];
+  catalogVersion: string;
+  eventsApplied: number;
+}
+export interface LearningObjective {
+  id: string;
+  description: string;
+  category: string;
+  measurable: boolean;
+  targetScore: number;
+  currentScore?: number | null;
+  completed: boolean;
+}
+export interface LearningModule {
+  moduleId: string;
+  description: string;
+  estimatedTime: number;
+  difficulty: "beginner" | "intermediate" | "advanced";
+  prerequisites: string[];
+  learningActivities: LearningActivity[];
+  assessments?: Assessment[];
+  resources?: LearningResource[];
+  adaptiveRules?: AdaptiveRule[];
+  completed: boolean;
+  score?: number | null;
+  competency: string;
+}
+export interface LearningActivity {
+  activityId: string;
+  type:
+    | "practice_session"
+    | "video_lesson"
+    | "reading"
+    | "exercise"
+    | "peer_practice"
+    | "expert_session";
+  description: string;
+  duration: number;
+  difficulty: "beginner" | "intermediate" | "advanced";
+  content: ActivityContent;
+  interactivity: InteractivityLevel;
+  adaptiveParameters: AdaptiveParameters;
+  completionCriteria: CompletionCriteria;
+  catalogId: string;
+  competencies: string[];
+  assessment?: Assessment | null;
+}
+export interface ActivityContent {
+  instructions: string;
+  visualElements?: boolean | null;
+  audioNarration?: boolean | null;
+  recommendedExperts?: RecommendedExpert[] | null;
+  supportNote?: string | null;
+}
+export interface RecommendedExpert {
+  expertId: string;
+  name: string;
+  matchReason: string;
+  nextSlots?: {
+    [k: string]: unknown;
+  }[];
+}
+export interface InteractivityLevel {
+  level: "low" | "medium" | "high";
+  feedback: "none" | "self" | "ai" | "peer" | "expert";
+}
+export interface AdaptiveParameters {
+  difficultyLevel: number;
+  focusArea?: string | null;
+  practiceCount?: number | null;
+  difficultyAdjustment?: number | null;
+  paceMultiplier?: number | null;
+}
+export interface CompletionCriteria {
+  minScore?: number | null;
+  minTimeSpent?: number | null;
+  requiredActions?: string[];
+  completed: boolean;
+  skipped: boolean;
+}
+export interface Assessment {
+  assessmentId: string;
+  type: "knowledge_check" | "skill_demonstration" | "peer_evaluation" | "self_reflection";
+  questions: AssessmentQuestion[];
+  passingScore: number;
+  attempts?: AssessmentAttempt[];
+  adaptiveScoring: boolean;
+}
+export interface AssessmentQuestion {
+  questionId: string;
+  prompt: string;
+  options?: string[];
+  answer?: number | null;
+}
+export interface AssessmentAttempt {
+  score: number;
+  at: string;
+}
+export interface LearningResource {
+  type: "article" | "video" | "template" | "checklist";
+  description: string;
+}
+export interface AdaptiveRule {
+  condition: string;
+  action: string;
+}
+export interface AdaptiveElement {
+  elementId: string;
+  type: "difficulty_adjustment" | "content_selection" | "pacing_modification" | "support_provision";
+  trigger: AdaptiveTrigger;
+  action: AdaptiveAction;
+  parameters?: AdaptiveParameters;
+}
+export interface AdaptiveTrigger {
+  type: "low_performance" | "taking_too_long" | "low_engagement" | "mastery_shown";
+  threshold: number;
+  metric: "score" | "time_ratio" | "engagement";
+  comparison: "less_than" | "greater_than" | "equals";
+}
+export interface AdaptiveAction {
+  type:
+    | "adjust_difficulty"
+    | "recommend_additional_practice"
+    | "modify_pacing"
+    | "provide_additional_support"
+    | "skip_redundant_content";
+  parameters?: AdaptiveParameters;
+}
+export interface PathProgress {
+  completionPercentage: number;
+  currentModule: string;
+  timeSpent: number;
+  activitiesCompleted: number;
+  assessmentScores?: {
+    [k: string]: number;
+  };
+  milestones?: Milestone[];
+  lastAccessed: string;
+  estimatedCompletion: string;
+}
+export interface Milestone {
+  id: string;
+  type: "module_completion" | "path_completion" | "objective_reached";
+  description: string;
+  achievedAt: string;
+  celebrationMessage: string;
+}
+export interface PersonalizationData {
+  learningStyle: "visual" | "auditory" | "kinesthetic" | "mixed";
+  preferredPace: "slow" | "moderate" | "fast";
+  difficultyPreference: "gradual" | "challenge" | "mixed";
+  timeAvailability?: TimeAvailability;
+  focusAreas?: string[];
+  avoidanceAreas?: string[];
+  motivationFactors?: string[];
+}
+export interface TimeAvailability {
+  dailyMinutes: number;
+  daysPerWeek: number;
+}
+/**
+ * From mastery estimates and benchmark percentiles; None (with `unavailableReason`) when
+ * there is no evidence.
+ */
+export interface SkillAnalysis {
+  currentLevel?: number | null;
+  strengths: string[];
+  weaknesses: string[];
+  improvementAreas: string[];
+  readinessScore?: number | null;
+  evidenceCount: number;
+  mastery?: {
+    [k: string]: number;
+  };
+  benchmarkPercentiles?: {
+    [k: string]: number;
+  };
+  benchmarkUnavailableReason?: string | null;
+  unavailableReason?: string | null;
+}
+export interface AdaptationLogEntry {
+  at: string;
+  eventId: string | null;
+  trigger: AdaptiveTrigger;
+  context: {
+    [k: string]: unknown;
+  };
+  action:
+    | "adjust_difficulty"
+    | "recommend_additional_practice"
+    | "modify_pacing"
+    | "provide_additional_support"
+    | "skip_redundant_content";
+  before: {
+    [k: string]: unknown;
+  };
+  after: {
+    [k: string]: unknown;
+  };
+}
+export interface TrackProgressResponse {
+  pathId: string;
+  eventId: string;
+  duplicate: boolean;
+  completed?: boolean | null;
+  adaptations: string[];
+}
+export interface AdaptPathResponse {
+  pathId: string;
+  eventId: string;
+  duplicate: boolean;
+  adaptations: string[];
+}
+export interface ActivityRecommendation {
+  activity: LearningActivity | null;
+  module: LearningModule | null;
+  reasoning: string;
+  reasoningSource: "model" | "template";
+  estimatedTime: number;
+  prerequisites: string[];
+  preparationTips: string[];
+  pathCompleted?: boolean | null;
+  fallbackReason?: string | null;
+  bookingLink?: string | null;
 }

@@ -23,6 +23,7 @@ from google.cloud import firestore
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.errors import InvalidArgument
+from salamin.models.base import wire_instant, wire_value
 
 MAX_PERIOD_DAYS = 400
 CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
@@ -120,12 +121,9 @@ class EarningsPage:
     def to_wire(self) -> dict[str, Any]:
         return {
             "expertId": self.expertId,
-            "period": {"from": self.periodStart.isoformat(), "to": self.periodEnd.isoformat()},
+            "period": {"from": wire_instant(self.periodStart), "to": wire_instant(self.periodEnd)},
             "totals": [t.__dict__ for t in self.totals],
-            "entries": [
-                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in e.items()}
-                for e in self.entries
-            ],
+            "entries": [wire_value(e) for e in self.entries],
             "nextCursor": self.nextCursor,
         }
 

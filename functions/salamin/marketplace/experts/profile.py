@@ -30,7 +30,7 @@ from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from salamin.marketplace.calendar import availability
 from salamin.marketplace.onboarding.applications import public_expert_document
-from salamin.models.base import SalaminModel
+from salamin.models.base import SalaminModel, wire_instant
 from salamin.models.expert import (
     ExpertApplicationInput,
     ExpertAvailability,
@@ -97,7 +97,7 @@ class StrandedSession:
     def to_wire(self) -> dict[str, Any]:
         return {
             "sessionId": self.sessionId,
-            "scheduledDate": self.scheduledDate.isoformat(),
+            "scheduledDate": wire_instant(self.scheduledDate),
             "localDate": self.localDate,
             "localStartTime": self.localStartTime,
             "sessionType": self.sessionType,

@@ -20,6 +20,7 @@ from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
+from salamin.models.base import wire_instant
 from salamin.models.expert_admin import ManagedStatus, StatusLogEntry
 
 SELF_SERVICE: frozenset[str] = frozenset({"active", "inactive"})
@@ -86,7 +87,7 @@ def future_sessions(db: firestore.Client, *, expert_id: str, now: datetime) -> l
             {
                 "sessionId": snap.id,
                 "status": d.get("status"),
-                "scheduledDate": d["scheduledDate"].isoformat(),
+                "scheduledDate": wire_instant(d["scheduledDate"]),
                 "sessionType": d.get("sessionType"),
                 "duration": d.get("duration"),
                 "userId": d.get("userId"),
