@@ -201,12 +201,16 @@ export interface BulkDiscount {
   minimumSessions: number;
   discountPercentage: number;
 }
+/**
+ * The full verification record; `documentsSubmitted`, `verifiedBy` and `notes` are kept in
+ * `experts/{id}/private/contact`.
+ */
 export interface ExpertVerification {
   identityVerified: boolean;
   employmentVerified: boolean;
   educationVerified: boolean;
-  documentsSubmitted: VerificationDocument[];
   verificationDate?: Timestamp | null;
+  documentsSubmitted: VerificationDocument[];
   verifiedBy?: string | null;
   notes?: string | null;
 }
@@ -222,7 +226,8 @@ export interface VerificationDocument {
   reviewedAt?: Timestamp | null;
 }
 /**
- * Server-owned counters. Money (`totalEarnings`) is net minor units.
+ * Server-owned public rates. The expert's earnings and the raw counters behind the rates
+ * are private (`ExpertStats`, `experts/{id}/private/stats`).
  */
 export interface ExpertPerformance {
   totalSessions: number;
@@ -233,7 +238,6 @@ export interface ExpertPerformance {
   cancellationRate: number;
   noShowRate: number;
   repeatClientRate: number;
-  totalEarnings: number;
   lastSessionDate?: Timestamp | null;
   performanceRating: "excellent" | "good" | "needs_improvement" | "poor";
 }
@@ -261,13 +265,12 @@ export interface ExpertDocument {
   interviewSpecialties: InterviewSpecialty[];
   availability: ExpertAvailability;
   pricing: ExpertPricing;
-  verification: ExpertVerification;
+  verification: PublicVerification;
   performance: ExpertPerformance;
   preferences: ExpertPreferences;
   status: "pending" | "verified" | "active" | "inactive" | "suspended";
   joinedAt: Timestamp;
   lastActiveAt: Timestamp;
-  stripeAccountId?: string | null;
   payoutsEnabled: boolean;
 }
 /**
@@ -282,6 +285,15 @@ export interface PublicPersonalInfo {
   linkedinUrl?: string | null;
   timeZone: string;
   languages: string[];
+}
+/**
+ * `verification` as published in `experts/{id}`: outcomes only, never who checked or why.
+ */
+export interface PublicVerification {
+  identityVerified: boolean;
+  employmentVerified: boolean;
+  educationVerified: boolean;
+  verificationDate?: Timestamp | null;
 }
 /**
  * `experts/{expertId}/private/contact`: the expert and admins only.
@@ -357,8 +369,6 @@ export interface ExpertSession {
   noShow?: NoShowRecord | null;
   rescheduleCount: number;
   inviteSequence: number;
-  lockUnits: string[];
-  capTokens: string[];
 }
 /**
  * How a session price was made; every figure in minor units of `currency`.

@@ -60,12 +60,16 @@ export interface VerifyExpertDocumentResponse {
   expertStatus: "pending" | "verified" | "active" | "inactive" | "suspended";
   verification: ExpertVerification;
 }
+/**
+ * The full verification record; `documentsSubmitted`, `verifiedBy` and `notes` are kept in
+ * `experts/{id}/private/contact`.
+ */
 export interface ExpertVerification {
   identityVerified: boolean;
   employmentVerified: boolean;
   educationVerified: boolean;
-  documentsSubmitted: VerificationDocument[];
   verificationDate?: string | null;
+  documentsSubmitted: VerificationDocument[];
   verifiedBy?: string | null;
   notes?: string | null;
 }
@@ -268,7 +272,8 @@ export interface BulkDiscount {
   discountPercentage: number;
 }
 /**
- * Server-owned counters. Money (`totalEarnings`) is net minor units.
+ * Server-owned public rates. The expert's earnings and the raw counters behind the rates
+ * are private (`ExpertStats`, `experts/{id}/private/stats`).
  */
 export interface ExpertPerformance {
   totalSessions: number;
@@ -279,7 +284,6 @@ export interface ExpertPerformance {
   cancellationRate: number;
   noShowRate: number;
   repeatClientRate: number;
-  totalEarnings: number;
   lastSessionDate?: string | null;
   performanceRating: "excellent" | "good" | "needs_improvement" | "poor";
 }
