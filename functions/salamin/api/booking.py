@@ -27,6 +27,7 @@ from salamin.marketplace.booking import (
     feedback,
     holds,
     lifecycle,
+    packages,
     payments,
     payouts,
     webhooks,
@@ -144,6 +145,8 @@ def create_booking_request(
     caller: Caller, req: CreateBookingRequestCall, *, stripe_key: str
 ) -> Any:
     s = services(stripe_key)
+    if req.request.packagePurchaseId is not None:  # paid by a package credit
+        return packages.book_with_credit(s.db, caller=caller, request=req.request, clock=s.clock)
     return booking.create_booking_request(
         s.db, caller=caller, request=req.request, clock=s.clock, payments=s.payments, tasks=s.tasks
     )

@@ -182,13 +182,18 @@ class GetAvailableSlotsResponse(WireModel):
 
 
 class CreateBookingRequestResponse(WireModel):
+    """`status` pending: pay with `clientSecret` before `holdExpiresAt`. `confirmed`: booked
+    with a package credit (`packagePurchaseId`); the three payment fields are null."""
+
     sessionId: str
-    clientSecret: str
-    paymentIntentId: str
-    holdExpiresAt: datetime
+    clientSecret: str | None
+    paymentIntentId: str | None
+    holdExpiresAt: datetime | None
     amount: int
     currency: str
     priceBreakdown: PriceQuote
+    status: Literal["pending", "confirmed"]
+    packagePurchaseId: str | None
 
 
 class ConfirmPaymentResponse(WireModel):
@@ -206,6 +211,7 @@ class CancelSessionResponse(WireModel):
     refundAmount: int
     currency: str
     refundStatus: Literal["none", "pending", "succeeded"]
+    creditReturned: bool
 
 
 class SessionView(ExpertSession):
@@ -369,6 +375,8 @@ class PurchasePackageResponse(WireModel):
     currency: str
     sessionCount: int
     validityDays: int
+    sessionType: SessionType
+    duration: int
 
 
 class RefundPackageCreditsResponse(WireModel):

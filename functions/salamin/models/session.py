@@ -33,7 +33,7 @@ Party = Literal["user", "expert"]
 CancelledBy = Literal["user", "expert", "system"]
 ReadinessLevel = Literal["not_ready", "needs_work", "almost_ready", "interview_ready"]
 RefundStatus = Literal["pending", "succeeded"]
-LedgerType = Literal["charge", "refund"]
+LedgerType = Literal["charge", "refund", "package_expiry"]
 
 Rating = Annotated[int, Field(ge=1, le=5)]
 FeedbackItem = Annotated[str, Field(min_length=1, max_length=500)]
@@ -102,6 +102,8 @@ class BookingRequest(BookingTime):
         return self
 
     specialRequests: Annotated[str, Field(max_length=2000)] | None = None
+    packagePurchaseId: DocId | None = None
+    """Book with an unused credit of this package purchase: no payment (`packages.py`)."""
     preparationMaterials: (
         Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=10)]
         | None
@@ -115,7 +117,7 @@ class PriceQuote(StoredModel):
     hourlyRate: MinorUnits
     duration: int
     baseAmount: MinorUnits
-    discountKind: Literal["none", "first_time", "bulk"] = "none"
+    discountKind: Literal["none", "first_time", "bulk", "package"] = "none"
     discountPercentage: int = 0
     discountAmount: MinorUnits = 0
     amount: MinorUnits
@@ -221,6 +223,9 @@ class ExpertSession(StoredModel):
     refund: RefundRecord | None = None
     noShow: NoShowRecord | None = None
     rescheduleCount: int = 0
+    packagePurchaseId: str | None = None
+    """Paid with a credit of this package purchase (then `paymentIntentId` is None)."""
+    packageCreditIndex: int | None = None
     inviteSequence: int = 0
     """RFC 5545 SEQUENCE of the calendar invite: bumped on every reschedule/cancel."""
     lockUnits: list[str] = Field(default=[], exclude=True)
@@ -250,7 +255,9 @@ class ExpertTransaction(StoredModel):
     type: LedgerType
     expertId: str
     userId: str
-    sessionId: str
+    sessionId: str | None
+    """None for a package's forfeited credits (`package_expiry`)."""
+    packagePurchaseId: str | None = None
     currency: str
     grossAmount: int
     platformFee: int
@@ -261,6 +268,8 @@ class ExpertTransaction(StoredModel):
 
 
 class BookingResult(SalaminModel):
+    """A held booking to pay before `holdExpiresAt`."""
+
     sessionId: str
     clientSecret: str
     paymentIntentId: str
@@ -268,11 +277,28 @@ class BookingResult(SalaminModel):
     amount: MinorUnits
     currency: str
     priceBreakdown: PriceQuote
+    status: Literal["pending"] = "pending"
+    packagePurchaseId: None = None
+
+
+class CreditBookingResult(SalaminModel):
+    """A booking paid with a package credit: confirmed at once, no PaymentIntent, no hold."""
+
+    sessionId: str
+    clientSecret: None = None
+    paymentIntentId: None = None
+    holdExpiresAt: None = None
+    amount: MinorUnits
+    currency: str
+    priceBreakdown: PriceQuote
+    status: Literal["confirmed"] = "confirmed"
+    packagePurchaseId: str
 
 
 __all__ = [
     "BookingRequest",
     "BookingResult",
+    "CreditBookingResult",
     "ExpertFeedback",
     "ExpertSession",
     "ExpertTransaction",

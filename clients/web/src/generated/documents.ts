@@ -368,6 +368,8 @@ export interface ExpertSession {
   refund?: RefundRecord | null;
   noShow?: NoShowRecord | null;
   rescheduleCount: number;
+  packagePurchaseId?: string | null;
+  packageCreditIndex?: number | null;
   inviteSequence: number;
 }
 /**
@@ -378,7 +380,7 @@ export interface PriceQuote {
   hourlyRate: number;
   duration: number;
   baseAmount: number;
-  discountKind: "none" | "first_time" | "bulk";
+  discountKind: "none" | "first_time" | "bulk" | "package";
   discountPercentage: number;
   discountAmount: number;
   amount: number;
@@ -441,10 +443,11 @@ export interface NoShowRecord {
  */
 export interface ExpertTransaction {
   transactionId: string;
-  type: "charge" | "refund";
+  type: "charge" | "refund" | "package_expiry";
   expertId: string;
   userId: string;
-  sessionId: string;
+  sessionId: string | null;
+  packagePurchaseId?: string | null;
   currency: string;
   grossAmount: number;
   platformFee: number;
@@ -1088,6 +1091,8 @@ export interface PackagePurchase {
   userId: string;
   expertId: string;
   packageName: string;
+  sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
+  duration: number;
   sessionCount: number;
   totalPrice: number;
   currency: string;
@@ -1104,7 +1109,7 @@ export interface PackagePurchase {
 export interface PackageCredit {
   index: number;
   value: number;
-  state: "unused" | "redeemed" | "refunded" | "expired";
+  state: "unused" | "reserved" | "redeemed" | "refunded" | "expired";
   sessionId?: string | null;
   changedAt?: Timestamp | null;
 }

@@ -331,14 +331,20 @@ export interface GetAvailableSlotsResponse {
   slots: AvailableSlot[];
   unavailableReason?: string | null;
 }
+/**
+ * `status` pending: pay with `clientSecret` before `holdExpiresAt`. `confirmed`: booked
+ * with a package credit (`packagePurchaseId`); the three payment fields are null.
+ */
 export interface CreateBookingRequestResponse {
   sessionId: string;
-  clientSecret: string;
-  paymentIntentId: string;
-  holdExpiresAt: string;
+  clientSecret: string | null;
+  paymentIntentId: string | null;
+  holdExpiresAt: string | null;
   amount: number;
   currency: string;
   priceBreakdown: PriceQuote;
+  status: "pending" | "confirmed";
+  packagePurchaseId: string | null;
 }
 /**
  * How a session price was made; every figure in minor units of `currency`.
@@ -348,7 +354,7 @@ export interface PriceQuote {
   hourlyRate: number;
   duration: number;
   baseAmount: number;
-  discountKind: "none" | "first_time" | "bulk";
+  discountKind: "none" | "first_time" | "bulk" | "package";
   discountPercentage: number;
   discountAmount: number;
   amount: number;
@@ -369,6 +375,7 @@ export interface CancelSessionResponse {
   refundAmount: number;
   currency: string;
   refundStatus: "none" | "pending" | "succeeded";
+  creditReturned: boolean;
 }
 /**
  * An `ExpertSession` as callables return it (no lock/cap bookkeeping).
@@ -413,6 +420,8 @@ export interface SessionView {
   refund?: RefundRecord | null;
   noShow?: NoShowRecord | null;
   rescheduleCount: number;
+  packagePurchaseId?: string | null;
+  packageCreditIndex?: number | null;
   inviteSequence: number;
 }
 export interface SessionFeedback {
@@ -879,6 +888,8 @@ export interface PurchasePackageResponse {
   currency: string;
   sessionCount: number;
   validityDays: number;
+  sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
+  duration: number;
 }
 export interface RefundPackageCreditsResponse {
   purchaseId: string;

@@ -21,7 +21,14 @@ from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
 from salamin.gateways.stripe_gateway import PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import booking, holds, ledger, notifications, performance
+from salamin.marketplace.booking import (
+    booking,
+    holds,
+    ledger,
+    notifications,
+    packages,
+    performance,
+)
 from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
@@ -113,6 +120,8 @@ class CancelOutcome(SalaminModel):
     refundAmount: int
     currency: str
     refundStatus: Literal["none", "pending", "succeeded"]
+    creditReturned: bool = False
+    """A package credit session: its credit is unused again (`refundAmount` is its value)."""
 
 
 class CancelDecision(SalaminModel):
@@ -177,11 +186,17 @@ def cancel_session(
         session = _load(transaction, db, session_id)
         _authorize(caller, session, cancelled_by)
         decision = decide_cancellation(session, cancelled_by=cancelled_by, now=now)
+        if session.packagePurchaseId is not None:  # a credit, not money, goes back (packages)
+            terms = packages.cancellation_terms(
+                session, already=decision.already, percentage=decision.percentage
+            )
+            decision = decision.model_copy(update=terms)
         if decision.already:
             return session, decision
         contacts = _contacts(transaction, db, session_id) if decision.paid else {}
         stats = performance.read_stats(transaction, db, session.expertId) if decision.paid else {}
         release = occupancy.read_release(transaction, db, session)
+        credit_to = packages.read_for_return(transaction, db, session) if decision.amount else None
         # --- writes
         occupancy.apply_release(transaction, release)
         updates: dict[str, Any] = {
@@ -190,14 +205,20 @@ def cancel_session(
             "inviteSequence": session.inviteSequence + 1,
         }
         if decision.paid:
-            refund_fields, net = _refund_updates(
-                transaction,
-                db,
-                session=session,
-                amount=decision.amount,
-                reason=f"cancelled_by_{cancelled_by}",
-                key=f"{session_id}-refund-cancel",
-                now=now,
+            refund_fields, net = (
+                packages.return_credit(
+                    transaction, db, purchase=credit_to, session=session, now=now
+                )
+                if credit_to is not None
+                else _refund_updates(
+                    transaction,
+                    db,
+                    session=session,
+                    amount=decision.amount,
+                    reason=f"cancelled_by_{cancelled_by}",
+                    key=f"{session_id}-refund-cancel",
+                    now=now,
+                )
             )
             updates.update(refund_fields)
             counter = "expertCancellations" if cancelled_by == "expert" else "userCancellations"
@@ -233,6 +254,7 @@ def cancel_session(
         refundAmount=amount,
         currency=before.currency,
         refundStatus=refund_status,
+        creditReturned=before.packagePurchaseId is not None and amount > 0,
     )
 
 
