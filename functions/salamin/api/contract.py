@@ -183,17 +183,17 @@ class GetAvailableSlotsResponse(WireModel):
 
 class CreateBookingRequestResponse(WireModel):
     """`status` pending: pay with `clientSecret` before `holdExpiresAt`. `confirmed`: booked
-    with a package credit (`packagePurchaseId`); the three payment fields are null."""
+    with a package credit (`packagePurchaseId`); the three payment fields are absent."""
 
     sessionId: str
-    clientSecret: str | None
-    paymentIntentId: str | None
-    holdExpiresAt: datetime | None
+    clientSecret: str | None = None
+    paymentIntentId: str | None = None
+    holdExpiresAt: datetime | None = None
     amount: int
     currency: str
     priceBreakdown: PriceQuote
     status: Literal["pending", "confirmed"]
-    packagePurchaseId: str | None
+    packagePurchaseId: str | None = None
 
 
 class ConfirmPaymentResponse(WireModel):

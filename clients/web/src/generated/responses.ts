@@ -333,18 +333,18 @@ export interface GetAvailableSlotsResponse {
 }
 /**
  * `status` pending: pay with `clientSecret` before `holdExpiresAt`. `confirmed`: booked
- * with a package credit (`packagePurchaseId`); the three payment fields are null.
+ * with a package credit (`packagePurchaseId`); the three payment fields are absent.
  */
 export interface CreateBookingRequestResponse {
   sessionId: string;
-  clientSecret: string | null;
-  paymentIntentId: string | null;
-  holdExpiresAt: string | null;
+  clientSecret?: string | null;
+  paymentIntentId?: string | null;
+  holdExpiresAt?: string | null;
   amount: number;
   currency: string;
   priceBreakdown: PriceQuote;
   status: "pending" | "confirmed";
-  packagePurchaseId: string | null;
+  packagePurchaseId?: string | null;
 }
 /**
  * How a session price was made; every figure in minor units of `currency`.
