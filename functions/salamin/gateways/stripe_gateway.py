@@ -189,6 +189,10 @@ class PaymentsGateway(Protocol):
         idempotency_key: str,
     ) -> RefundInfo: ...
 
+    def refund_platform_charge(
+        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> RefundInfo: ...
+
     def create_express_account(
         self, *, email: str | None, country: str, metadata: dict[str, str], idempotency_key: str
     ) -> AccountInfo: ...

@@ -405,3 +405,47 @@ def test_a_paid_session_and_a_credit_session_do_not_mix(deal_world: World) -> No
     assert paid.status == "pending" and paid.paymentIntentId and paid.clientSecret
     assert w.session(paid.sessionId).packagePurchaseId is None
     assert w.session(paid.sessionId).localDate == DAY
+
+
+def report_expert_absent(world: World, session_id: str) -> Any:
+    return lifecycle.report_no_show(
+        world.db,
+        caller=USER,
+        session_id=session_id,
+        absent="expert",
+        clock=world.clock,
+        payments=world.gateway,
+    )
+
+
+def test_an_expert_no_show_gives_the_credit_back_or_its_money_once_the_package_is_over(
+    deal_world: World,
+) -> None:
+    """While the package runs the credit is unused again; reported after `expiresAt` (valid
+    one day) its value goes back as money, once. Either way the ledger equals money in minus
+    money out, to the cent."""
+    w = deal_world
+    running = bought_and_paid(w)
+    session_id = book_with_credit(w, running).sessionId
+    w.clock.set(w.session(session_id).scheduledDate + lifecycle.NO_SHOW_AFTER)
+    after = report_expert_absent(w, session_id)
+    assert (after.status, after.paymentStatus, after.refund) == ("no_show", "refunded", None)
+    assert [c.state for c in purchase(w, running).credits] == ["unused"] * 3
+    assert stripe_refunds(w) == []
+
+    w.clock.set(NOW)
+    short = bought_and_paid(w, name=str(SHORT["name"]))  # expires tomorrow 08:00
+    today = book_with_credit(w, short, date=NOW.date().isoformat(), start="12:00").sessionId
+    w.clock.set(NOW + timedelta(days=1, hours=1))  # reported after the package is over
+    assert packages.expire_credits(w.db, purchase_id=short, clock=w.clock) == 6666
+    report_expert_absent(w, today)
+    report_expert_absent(w, today)  # twice: the money goes back once
+    over = purchase(w, short)
+    assert [c.state for c in over.credits] == ["refunded", "expired", "expired"]
+    assert [(r.amount, r.status) for r in over.refunds] == [(3334, "succeeded")]
+    assert len(stripe_refunds(w)) == 1
+    money_in, money_out = _money(w, short)
+    assert (money_in, money_out) == (10000, 3334)
+    short_lines = [x for x in w.ledger() if x.get("packagePurchaseId") == short]
+    assert sum(x["grossAmount"] for x in short_lines) == money_in - money_out == 6666
+    in_balance(over)

@@ -542,6 +542,9 @@ def report_no_show(
             )
         stats = performance.read_stats(transaction, db, session.expertId)
         contacts = _contacts(transaction, db, session_id) if absent == "expert" else {}
+        credit_to = (
+            packages.read_for_return(transaction, db, session) if absent == "expert" else None
+        )
         updates: dict[str, Any] = {
             "status": "no_show",
             "noShow": {"party": absent, "reportedBy": caller.uid, "reportedAt": now},
@@ -550,14 +553,20 @@ def report_no_show(
         amount = 0
         if absent == "expert":
             amount = session.price - session.refundedAmount
-            refund_fields, net = _refund_updates(
-                transaction,
-                db,
-                session=session,
-                amount=amount,
-                reason="expert_no_show",
-                key=f"{session_id}-refund-no-show",
-                now=now,
+            refund_fields, net = (
+                packages.return_credit(
+                    transaction, db, purchase=credit_to, session=session, now=now
+                )
+                if credit_to is not None
+                else _refund_updates(
+                    transaction,
+                    db,
+                    session=session,
+                    amount=amount,
+                    reason="expert_no_show",
+                    key=f"{session_id}-refund-no-show",
+                    now=now,
+                )
             )
             updates.update(refund_fields)
         counter = "expertNoShows" if absent == "expert" else "userNoShows"
@@ -571,7 +580,9 @@ def report_no_show(
             )
         return session
 
-    txn(db.transaction())
+    before = txn(db.transaction())
+    if absent == "expert" and before.packagePurchaseId:  # a package already over: money back
+        packages.send_pending_refunds(db, purchase_id=before.packagePurchaseId, payments=payments)
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=None)
     if after is None:
         raise NotFound("no such session", reason="session_not_found")

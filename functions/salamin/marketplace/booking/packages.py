@@ -41,6 +41,7 @@ from salamin.core.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    SalaminError,
     Unavailable,
 )
 from salamin.core.log import log
@@ -323,13 +324,13 @@ def refund_unused_credits(
     now = clock.now()
 
     @firestore.transactional
-    def txn(transaction: firestore.Transaction) -> PackageRefund:
+    def txn(transaction: firestore.Transaction) -> tuple[PackageRefund, str]:
         purchase = _load(transaction, db, purchase_id)
         if caller.uid != purchase.userId and not caller.is_admin:
             raise PermissionDenied("only the buyer can refund this package")
         pending = next((r for r in purchase.refunds if r.status == "pending"), None)
         if pending is not None:  # a refund Stripe has not accepted yet: retry it, same key
-            return pending
+            return pending, purchase.currency
         if purchase.status != "paid":
             raise FailedPrecondition(
                 f"a {purchase.status} package has nothing to refund",
@@ -356,30 +357,75 @@ def refund_unused_credits(
                 "refunds": [*(r.to_firestore() for r in purchase.refunds), refund.to_firestore()],
             },
         )
-        return refund
+        return refund, purchase.currency
 
-    refund = txn(db.transaction())
+    refund, currency = txn(db.transaction())
+    made = send_refund(db, purchase_id=purchase_id, refund=refund, payments=payments)
+    return {
+        "purchaseId": purchase_id,
+        "refundAmount": refund.amount,
+        "currency": currency,
+        "creditsRefunded": len(refund.credits),
+        "refundId": made.refundId,
+    }
+
+
+def send_refund(
+    db: firestore.Client, *, purchase_id: str, refund: PackageRefund, payments: PlatformRefunds
+) -> PackageRefund:
+    """Make a decided refund of the package's charge (idempotent key), then mark it succeeded
+    (in a transaction: other refunds may be appended meanwhile)."""
     purchase = PackagePurchase.model_validate(ref(db, purchase_id).get().to_dict() or {})
     made = payments.refund_platform_charge(
         payment_intent_id=purchase.paymentIntentId or "",
         amount=refund.amount,
-        metadata={PURCHASE_KEY: purchase_id, "reason": "unused_package_credits"},
+        metadata={PURCHASE_KEY: purchase_id, "reason": "package_credits"},
         idempotency_key=refund.idempotencyKey,
     )
-    done = [
-        r.model_copy(update={"status": "succeeded", "refundId": made.id}).to_firestore()
-        if r.idempotencyKey == refund.idempotencyKey
-        else r.to_firestore()
-        for r in purchase.refunds
-    ]
-    ref(db, purchase_id).update({"refunds": done})
-    return {
-        "purchaseId": purchase_id,
-        "refundAmount": refund.amount,
-        "currency": purchase.currency,
-        "creditsRefunded": len(refund.credits),
-        "refundId": made.id,
-    }
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> None:
+        current = _load(transaction, db, purchase_id)
+        done = [
+            r.model_copy(update={"status": "succeeded", "refundId": made.id}).to_firestore()
+            if r.idempotencyKey == refund.idempotencyKey
+            else r.to_firestore()
+            for r in current.refunds
+        ]
+        transaction.update(ref(db, purchase_id), {"refunds": done})
+
+    txn(db.transaction())
+    return refund.model_copy(update={"status": "succeeded", "refundId": made.id})
+
+
+class PlatformRefunds(Protocol):
+    def refund_platform_charge(
+        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> RefundInfo: ...
+
+
+def send_pending_refunds(
+    db: firestore.Client, *, purchase_id: str, payments: PlatformRefunds
+) -> int:
+    """After a commit that decided package refunds: make them now (a failure leaves them
+    pending; the buyer's `refundPackageCredits` retries them with the same keys)."""
+    snap = ref(db, purchase_id).get()
+    if not snap.exists:
+        return 0
+    purchase = PackagePurchase.model_validate(snap.to_dict() or {})
+    made = 0
+    for refund in [r for r in purchase.refunds if r.status == "pending"]:
+        try:
+            send_refund(db, purchase_id=purchase_id, refund=refund, payments=payments)
+            made += 1
+        except SalaminError as exc:
+            log(
+                "package.refund_failed",
+                severity="WARNING",
+                purchaseId=purchase_id,
+                error=exc.message,
+            )
+    return made
 
 
 def expiry_line(purchase: PackagePurchase, *, amount: int, now: datetime) -> dict[str, Any]:
@@ -785,8 +831,21 @@ def return_credit(
         now=now,
     ).model_copy(update={"packagePurchaseId": purchase.purchaseId})
     ledger.write_line(transaction, db, line)
-    transaction.update(
-        ref(db, purchase.purchaseId),
-        {"credits": _with_states(purchase, [credit.index], "unused", now)},
+    open_ = (
+        purchase.status == "paid" and purchase.expiresAt is not None and now < purchase.expiresAt
     )
+    if open_:
+        updates: dict[str, Any] = {"credits": _with_states(purchase, [credit.index], "unused", now)}
+    else:  # the package is over (an expert's no-show reported after expiry): money back
+        refund = PackageRefund(
+            amount=credit.value,
+            credits=[credit.index],
+            idempotencyKey=f"{purchase.purchaseId}-refund-{credit.index}-{session.sessionId}",
+            createdAt=now,
+        )
+        updates = {
+            "credits": _with_states(purchase, [credit.index], "refunded", now),
+            "refunds": [*(r.to_firestore() for r in purchase.refunds), refund.to_firestore()],
+        }
+    transaction.update(ref(db, purchase.purchaseId), updates)
     return {"refundedAmount": session.price, "paymentStatus": "refunded"}, line.netAmount
