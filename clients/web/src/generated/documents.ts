@@ -368,6 +368,8 @@ export interface ExpertSession {
   refund?: RefundRecord | null;
   noShow?: NoShowRecord | null;
   rescheduleCount: number;
+  rescheduledBy?: ("user" | "expert") | null;
+  cancellationPolicy: CancellationPolicy;
   inviteSequence: number;
 }
 /**

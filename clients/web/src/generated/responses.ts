@@ -413,6 +413,8 @@ export interface SessionView {
   refund?: RefundRecord | null;
   noShow?: NoShowRecord | null;
   rescheduleCount: number;
+  rescheduledBy?: ("user" | "expert") | null;
+  cancellationPolicy: CancellationPolicy;
   inviteSequence: number;
 }
 export interface SessionFeedback {
