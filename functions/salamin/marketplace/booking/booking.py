@@ -7,11 +7,14 @@ Order of events, and why:
    docs, the cap tokens and counter increments. Every doc that excludes a rival booking is
    written with a create-precondition, so of two overlapping requests at most one commits, and
    without read locks: a loser fails at once instead of waiting on the winner (see holds.py).
+   A first-time-discounted booking also creates one of `maxSessions` discount claims there, so
+   holds opened side by side cannot each take the discount (`pick_first_time_claim`).
 3. Only then the PaymentIntent is created (idempotency key = `<sessionId>-pi`), a destination
    charge to the expert's Connect account with the 20% platform fee as application fee.
    If Stripe fails (decline, 5xx, timeout) everything from step 2 is deleted again and the
    caller gets the typed error: no orphan hold or session.
-4. The expiry task is enqueued; if that fails the sweep still releases the hold in time.
+4. The expiry task is enqueued for the hold's end (30 minutes, or the start if sooner); if that
+   fails the sweep still releases the hold in time.
 """
 
 from __future__ import annotations

@@ -418,8 +418,9 @@ def reschedule_session(
     clock: Clock,
     start: datetime | None = None,
 ) -> ExpertSession:
-    """Move a confirmed session, free of charge, when it is 24 h or more away. The new time is
-    `start` (an instant) or the expert-local `date` + `start_time`.
+    """Move a confirmed session, free of charge, when it is 24 h or more away (`check_reschedule`;
+    an expert only to 24 h or more ahead, `check_new_start`). The new time is `start` (an
+    instant) or the expert-local `date` + `start_time`; price, policy and duration stay as booked.
 
     Outside the transaction: `check_reschedule` and the slot rules. Inside: read the session
     (unchanged?), the new time's locks and tokens and what the old time holds; then free what
