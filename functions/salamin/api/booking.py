@@ -361,15 +361,17 @@ def close_session_task(data: Any, *, stripe_key: str) -> dict[str, Any]:
 
 
 def sweep(*, stripe_key: str) -> dict[str, Any]:
-    """The scheduled safety net: expired holds, refunds Stripe has not accepted yet, and payouts
-    decided but not sent."""
+    """The scheduled safety net: expired holds, refunds Stripe has not accepted yet, sessions
+    whose close task never ran, and payouts decided but not sent."""
     s = services(stripe_key)
     result = holds.sweep_expired_holds(s.db, clock=s.clock, payments=s.payments)
     refunds = payments.retry_pending_refunds(s.db, payments=s.payments)
+    closed = delivery.sweep_unclosed_sessions(s.db, clock=s.clock, payments=s.payments)
     paid = payouts.retry_payable_payouts(s.db, payments=s.payments, clock=s.clock)
     return {
         "examined": result.examined,
         "released": result.released,
         "refundsMade": refunds,
+        "sessionsClosed": closed,
         "payoutsSent": paid,
     }

@@ -263,3 +263,26 @@ def test_a_moved_session_closes_at_its_new_window_only(world: World) -> None:
     assert _close(world, session_id).result == "not_due"
     world.clock.set(delivery.dispute_window_end(moved))
     assert _close(world, session_id).result == "paid_out"
+
+
+def test_the_sweep_closes_a_session_whose_task_was_lost(world: World) -> None:
+    result = world.book(USER)
+    world.tasks.fail_next = True  # the Tasks API is down when the payment is confirmed
+    world.pay(result)
+    world.deliver()
+    session_id = result.sessionId
+    assert world.session(session_id).status == "confirmed"
+    assert not [k for k in world.tasks.enqueued if k[0] == delivery.CLOSE_QUEUE]
+    world.clock.set(WINDOW_END - S)
+    assert (
+        delivery.sweep_unclosed_sessions(world.db, clock=world.clock, payments=world.gateway) == 0
+    )
+    world.clock.set(WINDOW_END + timedelta(minutes=5))
+    assert (
+        delivery.sweep_unclosed_sessions(world.db, clock=world.clock, payments=world.gateway) == 1
+    )
+    assert world.session(session_id).payout.status == "paid_out"  # type: ignore[union-attr]
+    assert (
+        delivery.sweep_unclosed_sessions(world.db, clock=world.clock, payments=world.gateway) == 0
+    )
+    assert len(world.double.objects("tr_")) == 1

@@ -12,7 +12,8 @@ been delivered and nobody can object any more:
   admin resolves a dispute for the expert, so there is exactly one path to a payout.
 The task re-checks everything against the injectable clock: one that runs early (the Tasks
 emulator ignores schedule times) or for a session that was moved since does nothing; a move
-enqueues its own task for the new window.
+enqueues its own task for the new window. `sweep_unclosed_sessions` (in the 5-minute sweep)
+closes what a lost task left open.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def check_no_show_time(session: ExpertSession, *, now: datetime) -> None:
         raise FailedPrecondition(
             "a no-show can be reported from 15 minutes after the start", reason="too_early"
         )
-    if now >= dispute_window_end(session):
+    if now >= dispute_window_end(session) or session.payout is not None:  # closed meanwhile
         raise FailedPrecondition(
             "the time to report a problem with this session has passed "
             "(48 hours after its scheduled end)",
@@ -183,7 +184,7 @@ def close_task_id(session: ExpertSession) -> str:
 
 def schedule_close(tasks: TaskScheduler | None, session: ExpertSession) -> None:
     """Enqueue the session's close task for its window's end (idempotent by task id). A failure
-    is logged: `retry_payable_payouts` and a later call (reschedule, resolve) catch up."""
+    is logged; `sweep_unclosed_sessions` closes the session instead."""
     if tasks is None or session.status != "confirmed":
         return
     due = dispute_window_end(session)
@@ -272,3 +273,34 @@ def close_session(
             outcome = CloseOutcome("paid_out", outcome.completed_now, paid.transferId)
     log("delivery.closed", sessionId=session_id, result=outcome.result)
     return outcome
+
+
+SWEEP_LOOKBACK = timedelta(days=1)
+
+
+def sweep_unclosed_sessions(
+    db: firestore.Client, *, clock: Clock, payments: PaymentsGateway, limit: int = 200
+) -> int:
+    """Safety net behind the close tasks (an enqueue that failed, a task that gave up): close
+    sessions whose window ended within the last day and that have no payout decision yet.
+    Returns how many it closed (a decision was made)."""
+    now = clock.now()
+    latest_end = now - DISPUTE_WINDOW
+    query = (
+        db.collection(col.EXPERT_SESSIONS)
+        .where(filter=firestore.FieldFilter("endDate", ">=", latest_end - SWEEP_LOOKBACK))
+        .where(filter=firestore.FieldFilter("endDate", "<=", latest_end))
+        .order_by("endDate")
+        .limit(limit)
+    )
+    closed = 0
+    for snap in query.stream():
+        if (snap.to_dict() or {}).get("payout") is not None:
+            continue
+        try:
+            outcome = close_session(db, session_id=snap.id, clock=clock, payments=payments)
+        except Exception as exc:
+            log("delivery.sweep_failed", severity="WARNING", sessionId=snap.id, error=str(exc))
+            continue
+        closed += int(outcome.result in ("payable", "paid_out", "nothing_due"))
+    return closed

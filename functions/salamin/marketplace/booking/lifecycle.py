@@ -508,7 +508,8 @@ def report_no_show(
             if session.dispute.status == "open" and absent == "expert":
                 return session
             raise FailedPrecondition(
-                "this session's dispute has been decided", reason="invalid_session_state"
+                "this session is disputed, or its dispute was decided",
+                reason="invalid_session_state",
             )
         dispute = absent == "expert" and _disputable(session)
         if session.status != "confirmed" and not dispute:
