@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -31,7 +31,7 @@ class GeneratePersonalizedPathRequest(SalaminModel):
 
 class TrackProgressRequest(SalaminModel):
     pathId: PathId
-    activityId: Annotated[str, Field(min_length=1, max_length=200)]
+    activityId: DocId
     progressData: ActivityProgress
 
 
@@ -39,7 +39,7 @@ class AdaptPathRequest(SalaminModel):
     pathId: PathId
     trigger: AdaptiveTrigger
     context: dict[str, Any] = Field(default_factory=dict)
-    eventId: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")] | None = None
+    eventId: DocId | None = None
 
 
 class PathRequest(SalaminModel):
