@@ -11,7 +11,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.gateways.gemini import GeminiGateway
 from salamin.learning import service
-from salamin.models.base import DocId, SalaminModel
+from salamin.models.base import DocId, FieldMap, SalaminModel
 from salamin.models.learning import (
     ActivityProgress,
     ActivityRecommendation,
@@ -38,7 +38,7 @@ class TrackProgressRequest(SalaminModel):
 class AdaptPathRequest(SalaminModel):
     pathId: PathId
     trigger: AdaptiveTrigger
-    context: dict[str, Any] = Field(default_factory=dict)
+    context: FieldMap = Field(default_factory=dict)
     eventId: DocId | None = None
 
 
