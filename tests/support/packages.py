@@ -95,7 +95,9 @@ def book_with_credit(
         duration=duration,
         packagePurchaseId=purchase_id,
     )
-    return packages.book_with_credit(world.db, caller=caller, request=request, clock=world.clock)
+    return packages.book_with_credit(
+        world.db, caller=caller, request=request, clock=world.clock, tasks=world.tasks
+    )
 
 
 def in_balance(p: PackagePurchase) -> None:

@@ -16,7 +16,7 @@ import pytest
 from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.errors import FailedPrecondition, PermissionDenied, SalaminError
-from salamin.marketplace.booking import lifecycle, packages, pricing
+from salamin.marketplace.booking import delivery, lifecycle, packages, pricing
 from salamin.marketplace.experts import earnings
 from tests.support.booking import DAY, EXPERT, NOW, USER, USER2, World, make_expert
 from tests.support.packages import (
@@ -76,7 +76,8 @@ def test_a_credit_books_a_confirmed_session_without_payment(deal_world: World) -
     assert payment_intents(w) == intents_before  # no new payment
     session = w.session(result.sessionId)
     assert (session.status, session.paymentStatus) == ("confirmed", "paid")
-    assert session.paymentIntentId is None and session.meetingLink
+    assert session.meetingLink
+    assert session.paymentIntentId == purchase(w, purchase_id).paymentIntentId
     assert (session.price, session.priceBreakdown.discountKind) == (3334, "package")
     bought = purchase(w, purchase_id)
     assert [(c.state, c.sessionId) for c in bought.credits] == [
@@ -427,7 +428,7 @@ def test_an_expert_no_show_gives_the_credit_back_or_its_money_once_the_package_i
     w = deal_world
     running = bought_and_paid(w)
     session_id = book_with_credit(w, running).sessionId
-    w.clock.set(w.session(session_id).scheduledDate + lifecycle.NO_SHOW_AFTER)
+    w.clock.set(w.session(session_id).scheduledDate + delivery.NO_SHOW_AFTER)
     after = report_expert_absent(w, session_id)
     assert (after.status, after.paymentStatus, after.refund) == ("no_show", "refunded", None)
     assert [c.state for c in purchase(w, running).credits] == ["unused"] * 3
@@ -449,3 +450,26 @@ def test_an_expert_no_show_gives_the_credit_back_or_its_money_once_the_package_i
     short_lines = [x for x in w.ledger() if x.get("packagePurchaseId") == short]
     assert sum(x["grossAmount"] for x in short_lines) == money_in - money_out == 6666
     in_balance(over)
+
+
+def test_a_redeemed_credit_is_paid_out_from_the_package_charge(deal_world: World) -> None:
+    """The close task is scheduled at confirmation; at the window's end the expert's net for
+    the credit is transferred with the package's charge as the source, and the unused credits
+    can still be refunded from that same charge."""
+    w = deal_world
+    purchase_id = bought_and_paid(w)
+    session_id = book_with_credit(w, purchase_id).sessionId
+    session = w.session(session_id)
+    assert (delivery.CLOSE_QUEUE, delivery.close_task_id(session)) in w.tasks.enqueued
+    w.clock.set(delivery.dispute_window_end(session))
+    out = delivery.close_session(w.db, session_id=session_id, clock=w.clock, payments=w.gateway)
+    assert out.result == "paid_out" and out.transfer_id
+    transfer = w.double.get(out.transfer_id)
+    intent = w.double.get(purchase(w, purchase_id).paymentIntentId or "")
+    net = 3334 - pricing.platform_fee(3334)
+    assert (transfer["amount"], transfer["source_transaction"]) == (net, intent["latest_charge"])
+    assert [x["status"] for x in w.ledger(session_id)] == ["paid_out"]
+    refund = refund_unused(w, purchase_id)
+    assert refund["refundAmount"] == 6666
+    money_in, money_out = _money(w, purchase_id)
+    assert money_in - money_out - transfer["amount"] == pricing.platform_fee(3334)

@@ -48,7 +48,15 @@ from salamin.core.log import log
 from salamin.gateways.meetings import new_meeting_link
 from salamin.gateways.stripe_gateway import PaymentIntentInfo, RefundInfo
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import booking, holds, ledger, notifications, payouts, pricing
+from salamin.marketplace.booking import (
+    booking,
+    delivery,
+    holds,
+    ledger,
+    notifications,
+    payouts,
+    pricing,
+)
 from salamin.marketplace.booking import performance as perf
 from salamin.marketplace.calendar import occupancy
 from salamin.models.expert import PublicExpert, SessionType
@@ -528,7 +536,12 @@ def _next_unused(purchase: PackagePurchase) -> PackageCredit:
 
 
 def book_with_credit(
-    db: firestore.Client, *, caller: Caller, request: BookingRequest, clock: Clock
+    db: firestore.Client,
+    *,
+    caller: Caller,
+    request: BookingRequest,
+    clock: Clock,
+    tasks: TaskScheduler | None = None,
 ) -> CreditBookingResult:
     """`createBookingRequest` with `packagePurchaseId`: no PaymentIntent.
 
@@ -621,6 +634,7 @@ def book_with_credit(
         booking.roll_back(db, session=session)
         release_dead_reservations(db, purchase_id=purchase_id, clock=clock)
         raise
+    delivery.schedule_close(tasks, confirmed)
     log(
         "booking.credit_redeemed",
         sessionId=session_id,
@@ -665,7 +679,9 @@ def _credit_session(
 def confirm_credit_session(db: firestore.Client, *, session_id: str, clock: Clock) -> ExpertSession:
     """The held credit session becomes confirmed and its credit redeemed, in one transaction
     with the ledger line (the credit's value, the 20% fee, the expert's net), the expert's
-    counters and the confirmation emails."""
+    counters and the confirmation emails. The confirmed session's `paymentIntentId` is the
+    package's (the expert's payout is a Transfer from that charge); a held one has none, so
+    nothing ever cancels the package's intent."""
     now = clock.now()
     session_ref = holds.session_ref(db, session_id)
 
@@ -700,6 +716,7 @@ def confirm_credit_session(db: firestore.Client, *, session_id: str, clock: Cloc
             update={
                 "status": "confirmed",
                 "paymentStatus": "paid",
+                "paymentIntentId": purchase.paymentIntentId,
                 "confirmedAt": now,
                 "meetingLink": new_meeting_link(),
             }
@@ -718,6 +735,7 @@ def confirm_credit_session(db: firestore.Client, *, session_id: str, clock: Cloc
             {
                 "status": "confirmed",
                 "paymentStatus": "paid",
+                "paymentIntentId": purchase.paymentIntentId,
                 "confirmedAt": now,
                 "meetingLink": confirmed.meetingLink,
                 "holdExpiresAt": firestore.DELETE_FIELD,
