@@ -46,6 +46,8 @@ Reason = Literal[
     "session_not_completed",
     "session_changed",
     "too_late_to_reschedule",
+    "new_time_too_soon",
+    "cancellation_not_allowed",
     "too_early",
     "payment_not_succeeded",
     "payment_declined",

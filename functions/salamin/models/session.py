@@ -6,7 +6,10 @@ Deviations from the spec, on purpose:
 - `feedback.userFeedback` and `feedback.expertFeedback` are each optional: the two parties
   write them independently;
 - server bookkeeping (`lockUnits`, `capTokens`, `refund`, `noShow`, ...) lives on the session
-  so every release path frees exactly what the booking took.
+  so every release path frees exactly what the booking took;
+- the terms in force at booking are snapshotted on the session and never read from the live
+  profile again: `price`/`currency`/`priceBreakdown`, `duration`, and the expert's
+  `cancellationPolicy` (which, with the platform's fixed tiers, is the refund schedule).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from salamin.models.base import (
     SalaminModel,
     StoredModel,
 )
-from salamin.models.expert import SessionType
+from salamin.models.expert import CancellationPolicy, SessionType
 
 SessionStatus = Literal["pending", "confirmed", "completed", "cancelled", "no_show"]
 PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "failed"]
@@ -258,6 +261,12 @@ class ExpertSession(StoredModel):
     dispute: DisputeRecord | None = None
     payout: PayoutRecord | None = None
     rescheduleCount: int = 0
+    rescheduledBy: Party | None = None
+    """Who made the last move. After the expert's, the candidate may cancel for a full refund
+    until the (new) start, whatever the policy says."""
+    cancellationPolicy: CancellationPolicy = CancellationPolicy()
+    """The expert's `availability.cancellationPolicy` as it was at booking (a session stored
+    before the snapshot existed reads the defaults, which are the spec's tiers)."""
     inviteSequence: int = 0
     """RFC 5545 SEQUENCE of the calendar invite: bumped on every reschedule/cancel."""
     lockUnits: list[str] = Field(default=[], exclude=True)

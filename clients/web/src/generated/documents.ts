@@ -371,6 +371,8 @@ export interface ExpertSession {
   dispute?: DisputeRecord | null;
   payout?: PayoutRecord | null;
   rescheduleCount: number;
+  rescheduledBy?: ("user" | "expert") | null;
+  cancellationPolicy: CancellationPolicy;
   inviteSequence: number;
 }
 /**

@@ -37,6 +37,8 @@ export type ErrorReason =
   | "session_not_completed"
   | "session_changed"
   | "too_late_to_reschedule"
+  | "new_time_too_soon"
+  | "cancellation_not_allowed"
   | "too_early"
   | "payment_not_succeeded"
   | "payment_declined"
@@ -94,6 +96,8 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "session_not_completed",
   "session_changed",
   "too_late_to_reschedule",
+  "new_time_too_soon",
+  "cancellation_not_allowed",
   "too_early",
   "payment_not_succeeded",
   "payment_declined",

@@ -417,6 +417,8 @@ export interface SessionView {
   dispute?: DisputeRecord | null;
   payout?: PayoutRecord | null;
   rescheduleCount: number;
+  rescheduledBy?: ("user" | "expert") | null;
+  cancellationPolicy: CancellationPolicy;
   inviteSequence: number;
 }
 export interface SessionFeedback {

@@ -46,7 +46,14 @@ from salamin.gateways.stripe_gateway import (
     StripeEvent,
 )
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import delivery, holds, ledger, notifications, performance
+from salamin.marketplace.booking import (
+    booking,
+    delivery,
+    holds,
+    ledger,
+    notifications,
+    performance,
+)
 from salamin.marketplace.booking.events import already_applied, record_event, record_plain
 from salamin.marketplace.calendar import occupancy
 from salamin.models.session import ExpertSession, RefundRecord, cancellation_update
@@ -163,6 +170,11 @@ def confirm_payment(
         stats = performance.read_stats(transaction, db, session.expertId)
         session = occupancy.read_claims(transaction, db, session)
         taken: occupancy.Occupancy | None = None
+        if step == "occupy" and holds.hold_is_over(session, now=now):  # paid after the hold
+            try:
+                booking.check_revival(transaction, db, session=session, expert=expert, now=now)
+            except (FailedPrecondition, InvalidArgument) as exc:
+                step, reason = "refund", str(exc.details.get("reason") or "session_not_bookable")
         if step == "occupy":
             try:
                 taken = _read_own_time(transaction, db, session, expert, now)
