@@ -29,6 +29,7 @@ from salamin.api import learning as learning_api
 from salamin.api import onboarding as onboarding_api
 from salamin.api import packages as packages_api
 from salamin.api import uploads as uploads_api
+from salamin.marketplace.calendar.bookability import NotBookableReason
 from salamin.marketplace.experts.profile import Section
 from salamin.models.analysis import (
     AnalysisInsights,
@@ -162,6 +163,10 @@ class ExpertSearchResult(WireModel):
     relevanceScore: float
     recommendationReason: str | None = None
     availableSlots: list[AvailableSlot]
+    bookable: bool
+    """Can take a booking now (active, not on vacation, payouts set up). Default searches list
+    only bookable experts; `includeUnbookable` adds the others, with no slots."""
+    notBookableReason: NotBookableReason | None = None
 
 
 class SearchExpertsResponse(WireModel):
@@ -175,6 +180,10 @@ class GetAvailableSlotsResponse(WireModel):
     expertTimeZone: str
     timeZone: str
     slots: list[AvailableSlot]
+    bookable: bool
+    """False when the expert cannot be booked at all: then `slots` is empty, and
+    `notBookableReason` (machine-readable) and `unavailableReason` (for people) say why."""
+    notBookableReason: NotBookableReason | None = None
     unavailableReason: str | None = None
 
 

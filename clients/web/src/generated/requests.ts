@@ -256,6 +256,7 @@ export interface SearchExpertsRequest {
   sortBy?: "relevance" | "price" | "rating" | "experience";
   pageSize?: number;
   cursor?: string | null;
+  includeUnbookable?: boolean;
 }
 export interface ExpertSearchFilters {
   specialties?:

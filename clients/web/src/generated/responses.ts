@@ -97,6 +97,9 @@ export interface ExpertSearchResult {
   relevanceScore: number;
   recommendationReason?: string | null;
   availableSlots: AvailableSlot[];
+  bookable: boolean;
+  notBookableReason?:
+    ("expert_not_bookable" | "expert_on_vacation" | "expert_payouts_not_ready") | null;
 }
 /**
  * `experts/{id}` as search answers it: no contact data, no search fields.
@@ -330,6 +333,9 @@ export interface GetAvailableSlotsResponse {
   expertTimeZone: string;
   timeZone: string;
   slots: AvailableSlot[];
+  bookable: boolean;
+  notBookableReason?:
+    ("expert_not_bookable" | "expert_on_vacation" | "expert_payouts_not_ready") | null;
   unavailableReason?: string | null;
 }
 export interface CreateBookingRequestResponse {

@@ -42,7 +42,7 @@ from salamin.core.log import log
 from salamin.gateways.stripe_gateway import PaymentIntentInfo, PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import holds, payouts, pricing
-from salamin.marketplace.calendar import availability, occupancy
+from salamin.marketplace.calendar import availability, bookability, occupancy
 from salamin.models.expert import ExpertPayoutAccount, PublicExpert
 from salamin.models.session import BookingRequest, BookingResult, ExpertSession, PriceQuote
 
@@ -395,16 +395,17 @@ def check_booker(caller: Caller, request: BookingRequest) -> None:
 
 
 def check_bookable_expert(expert: PublicExpert, account: ExpertPayoutAccount) -> str:
-    """Policy (pure): only active experts whose payouts are set up (per their private payout
-    account) can be booked. Returns the Connect account the payout will go to."""
-    if expert.status != "active":
-        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
-    if not account.stripeAccountId or not account.payoutsEnabled:
-        raise FailedPrecondition(
-            "this expert has not finished payout setup and cannot be booked yet",
-            reason="expert_payouts_not_ready",
-        )
-    return account.stripeAccountId
+    """The one bookability policy (`calendar.bookability`), asked of the private payout
+    account. Returns the Connect account the payment is destined for."""
+    destination = (account.stripeAccountId or None) if account.payoutsEnabled else None
+    refused = bookability.not_bookable(
+        status=expert.status,
+        vacation_mode=expert.availability.vacationMode,
+        payouts_enabled=destination is not None,
+    )
+    if refused is not None or destination is None:
+        raise (refused or bookability.PAYOUTS_NOT_READY).error()
+    return destination
 
 
 def check_revival(
@@ -421,7 +422,7 @@ def check_revival(
     (`availability.check_bookable`: started, notice, vacation, blackout, hours, caps, overlap).
     Raises the typed error a new booking would get."""
     if not expert:
-        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
+        raise bookability.NOT_ACTIVE.error()
     public = PublicExpert.model_validate(expert)
     check_bookable_expert(
         public, payouts.load_account(db, session.expertId, transaction=transaction)
