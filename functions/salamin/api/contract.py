@@ -441,6 +441,7 @@ CALLABLES: dict[str, Callable] = {
     "rescheduleSession": _c(booking_api.RescheduleSessionRequest, SessionView),
     "markSessionCompleted": _c(booking_api.MarkSessionCompletedRequest, SessionView),
     "reportNoShow": _c(booking_api.ReportNoShowRequest, SessionView),
+    "resolveDispute": _c(booking_api.ResolveDisputeRequest, SessionView),
     "submitSessionFeedback": _c(
         booking_api.SubmitSessionFeedbackRequest, SubmitSessionFeedbackResponse
     ),
@@ -487,14 +488,25 @@ class ExpertPrivateContact(BaseModel):
 
 
 class AdminNotification(BaseModel):
-    """`adminNotifications/{id}`: review tasks; admins may set `status`/`handledBy`/`handledAt`."""
+    """`adminNotifications/{id}`: tasks for admins, by `type`: `expert_document_review`
+    (onboarding: `documentType`, `fileName`) or `session_dispute` (`DisputeNotification`:
+    `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`); admins may set
+    `status`/`handledBy`/`handledAt`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["expert_document_review"]
+    type: Literal["expert_document_review", "session_dispute"]
     expertId: str
-    documentType: DocumentType
-    fileName: str
+    documentType: DocumentType | None = None
+    fileName: str | None = None
+    userId: str | None = None
+    sessionId: str | None = None
+    claim: Literal["expert_absent"] | None = None
+    sessionStatus: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    outcome: Literal["refund_candidate", "pay_expert"] | None = None
+    note: str | None = None
     createdAt: datetime
     status: str
     handledBy: str | None = None
