@@ -184,6 +184,35 @@ def test_new_hours_from_a_profile_edit(world: World) -> None:
     assert len(inbox(world, USER2)) == 1
 
 
+def test_no_news_of_hours_an_expert_cannot_be_paid_for(world: World) -> None:
+    """Bookable means bookable: while payouts are off, new hours are no bookable time, so a
+    waiting user is not sent to a booking that would fail."""
+    join(world, USER2)
+    me = Caller(uid=EXPERT)
+    avail = copy.deepcopy(world.expert()["availability"])
+    closed = avail | {"workingDays": [d for d in avail["workingDays"] if d != 3]}
+    profile.update_expert_profile(
+        world.db,
+        caller=me,
+        changes=profile.ExpertProfileChanges.model_validate({"availability": closed}),
+        clock=world.clock,
+    )
+    world.db.collection(col.EXPERTS).document(EXPERT).update({"payoutsEnabled": False})
+    update = profile.update_expert_profile(
+        world.db,
+        caller=me,
+        changes=profile.ExpertProfileChanges.model_validate({"availability": avail}),
+        clock=world.clock,
+    )
+    assert (
+        waitlist.notify_new_availability(
+            world.db, before=update.before, after=update.after, clock=world.clock
+        )
+        == {}
+    )
+    assert inbox(world, USER2) == []
+
+
 def test_rate_limit_per_user_per_day(world: World) -> None:
     join(world, USER2)
     start = world.clock.now().replace(day=4, hour=10)
