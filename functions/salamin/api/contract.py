@@ -38,7 +38,7 @@ from salamin.models.analysis import (
     Recommendation,
 )
 from salamin.models.benchmarks import IndustryBenchmark, PersonalizedBenchmark
-from salamin.models.calendar import BusyInterval
+from salamin.models.calendar import BusyInterval, ExpertCalendar
 from salamin.models.expert import (
     DocumentStatus,
     DocumentType,
@@ -485,16 +485,6 @@ class ExpertPrivateContact(BaseModel):
     email: str
     phone: str | None = None
     documentsSubmitted: list[VerificationDocument] = []
-
-
-class ExpertCalendar(BaseModel):
-    """`expertCalendars/{expertId}`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    expertId: str
-    timeZone: str
-    lastUpdated: datetime
 
 
 class AdminNotification(BaseModel):

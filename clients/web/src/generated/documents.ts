@@ -1098,6 +1098,7 @@ export interface ReviewModeration {
   reason: string;
   decidedBy: string;
   decidedAt: Timestamp;
+  excludedFromRating: boolean;
 }
 /**
  * `waitlistEntries/{entryId}`: readable by its user only.
