@@ -69,7 +69,7 @@ STRIPE_CALLABLES = frozenset(
     {
         "createBookingRequest", "confirmPayment", "cancelSession", "rescheduleSession",
         "markSessionCompleted", "reportNoShow", "submitSessionFeedback", "createPayoutAccount",
-        "createPayoutOnboardingLink", "purchasePackage", "refundPackageCredits",
+        "createPayoutOnboardingLink", "purchasePackage", "refundPackageCredits", "resolveDispute",
     }
 )  # fmt: skip
 """Callables given the Stripe key (main.py): their errors must also leave the double untouched."""
@@ -177,7 +177,16 @@ def _seed(stack: Stack) -> World:
             ("review", "18:00"),
         ]
     }
+    s["dispute"] = _booked(ep, db, browser, cand, expert.uid, d5, "13:00")
     now = datetime.now(UTC)
+    _move(db, s["dispute"], now - timedelta(hours=3))
+    call(ep, "markSessionCompleted", {"sessionId": s["dispute"]}, token=expert.id_token)
+    call(
+        ep,
+        "reportNoShow",
+        {"sessionId": s["dispute"], "absentParty": "expert"},
+        token=cand.id_token,
+    )
     _move(db, s["done"], now - timedelta(hours=3))
     _move(db, s["noshow"], now - timedelta(minutes=30))
     _move(db, s["feedback"], now - timedelta(hours=5), status="completed", completedAt=now)
@@ -310,6 +319,10 @@ def _seed(stack: Stack) -> World:
             {"sessionId": s["done"], "sessionNotes": "Covered sharding"}, expert
         ),
         "reportNoShow": t({"sessionId": s["noshow"], "absentParty": "expert"}, cand),
+        "resolveDispute": t(
+            {"sessionId": s["dispute"], "outcome": "pay_expert", "note": "attended per logs"},
+            u["admin"],
+        ),
         "submitSessionFeedback": t(
             {"sessionId": s["feedback"], "userFeedback": user_feedback}, cand, ("expertFeedback",)
         ),
