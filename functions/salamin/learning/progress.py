@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from salamin.learning.builder import competency_key, to_activity
 from salamin.learning.catalog import Catalog
@@ -50,7 +50,7 @@ METRIC_KEYS = frozenset(k for keys in CONTEXT_KEYS.values() for k in keys)
 """Context keys a trigger compares with its threshold: numbers, or absent."""
 
 
-def is_metric_value(value: Any) -> bool:
+def is_metric_value(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
