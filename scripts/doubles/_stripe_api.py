@@ -261,6 +261,8 @@ class StripeState:
             },
             "type": type_,
         }
+        if type_.startswith("account."):  # a Connect event names the connected account
+            event["account"] = obj["id"]
         self.events[event["id"]] = event
         self.on_event(event)
         return event
@@ -802,9 +804,13 @@ class StripeState:
             "status": "succeeded",
             "transfer_reversal": None,
         }
-        for flag in ("refund_application_fee", "reverse_transfer"):
-            if flag in params:
-                as_bool(params[flag], param=flag)
+        flags = {
+            flag: as_bool(params[flag], param=flag)
+            for flag in ("refund_application_fee", "reverse_transfer")
+            if flag in params
+        }
+        if flags.get("reverse_transfer") and charge.get("transfer_data"):
+            refund["transfer_reversal"] = new_id("trr_")  # the destination's share comes back
         self.refunds[refund["id"]] = refund
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
         charge["amount_refunded"] += amount

@@ -8,7 +8,7 @@ project keeps this small stdlib-only double. Point the real library at it:
 Run it standalone:
 
     python scripts/doubles/stripe_double.py --port 12111 \
-        [--webhook-url URL --webhook-secret whsec_...]
+        [--webhook-url URL --webhook-secret whsec_... --connect-webhook-secret whsec_...]
 
 or in-process: `StripeDouble(port=0, webhook_url=..., webhook_secret=...)`, `.start()` (returns
 the base url), `.stop()`.
@@ -59,7 +59,10 @@ Test-control API (Python method / HTTP endpoint; JSON bodies; no auth):
     delay_next(prefix, seconds, times=1, method=None, phase="after")
                                              POST /_double/delay_next {"path_prefix", ...}
     onboard_account(account_id)              POST /_double/accounts/{id}/onboard
-    configure_webhook(url, secret=None)      POST /_double/webhook {"url", "secret"}
+    configure_webhook(url, secret=None, connect_secret=None)
+                                             POST /_double/webhook {"url", "secret",
+                                             "connect_secret"}: account.* events are signed
+                                             with connect_secret (the Connect endpoint's)
     requests(path_prefix=None)               GET  /_double/requests[?path_prefix=]
     get(object_id)                           GET  /_double/objects/{id}
     objects(prefix)                          GET  /_double/objects?prefix=pi_
@@ -139,6 +142,7 @@ class StripeDouble:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         *,
+        connect_webhook_secret: str | None = None,
         host: str = "127.0.0.1",
         clock: Callable[[], float] = time.time,
         api_version: str = API_VERSION,
@@ -156,6 +160,7 @@ class StripeDouble:
             clock=clock,
             url=webhook_url,
             secret=webhook_secret,
+            connect_secret=connect_webhook_secret,
             retry_delays=retry_delays,
         )
         self._faults: list[_Fault] = []
@@ -215,9 +220,16 @@ class StripeDouble:
     def webhook_secret(self) -> str | None:
         return self._dispatcher.secret
 
-    def configure_webhook(self, url: str | None, secret: str | None = None) -> str | None:
-        """Point deliveries at `url`; returns the signing secret (generated if not given)."""
-        return self._dispatcher.configure(url, secret)
+    @property
+    def connect_webhook_secret(self) -> str | None:
+        return self._dispatcher.connect_secret
+
+    def configure_webhook(
+        self, url: str | None, secret: str | None = None, connect_secret: str | None = None
+    ) -> str | None:
+        """Point deliveries at `url`; returns the signing secret (generated if not given).
+        `connect_secret` signs Connect events (`account.*`); without it they use `secret`."""
+        return self._dispatcher.configure(url, secret, connect_secret)
 
     def events(self, type: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -607,10 +619,20 @@ class StripeDouble:
             except StripeApiError as exc:
                 raise KeyError(parts[1]) from exc
         if route == ("POST", "webhook"):
-            secret = self.configure_webhook(args.get("url"), args.get("secret"))
-            return {"url": self.webhook_url, "secret": secret}
+            secret = self.configure_webhook(
+                args.get("url"), args.get("secret"), args.get("connect_secret")
+            )
+            return {
+                "url": self.webhook_url,
+                "secret": secret,
+                "connect_secret": self.connect_webhook_secret,
+            }
         if route == ("GET", "webhook"):
-            return {"url": self.webhook_url, "secret": self.webhook_secret}
+            return {
+                "url": self.webhook_url,
+                "secret": self.webhook_secret,
+                "connect_secret": self.connect_webhook_secret,
+            }
         if route == ("GET", "requests"):
             return {"data": self.requests(query.get("path_prefix"))}
         if route == ("GET", "objects"):
@@ -705,8 +727,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--webhook-url")
     parser.add_argument("--webhook-secret")
+    parser.add_argument("--connect-webhook-secret")
     args = parser.parse_args(argv)
-    double = StripeDouble(args.port, args.webhook_url, args.webhook_secret, host=args.host)
+    double = StripeDouble(
+        args.port,
+        args.webhook_url,
+        args.webhook_secret,
+        connect_webhook_secret=args.connect_webhook_secret,
+        host=args.host,
+    )
     url = double.start()
     print(f"stripe double listening on {url}", flush=True)
     if double.webhook_url:

@@ -42,6 +42,9 @@ export type ErrorReason =
   | "payment_not_succeeded"
   | "payment_declined"
   | "payment_rejected"
+  | "currency_not_supported"
+  | "amount_below_minimum"
+  | "amount_above_maximum"
   | "expert_not_active"
   | "own_expert"
   | "package_not_purchasable"
@@ -97,6 +100,9 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "payment_not_succeeded",
   "payment_declined",
   "payment_rejected",
+  "currency_not_supported",
+  "amount_below_minimum",
+  "amount_above_maximum",
   "expert_not_active",
   "own_expert",
   "package_not_purchasable",

@@ -17,7 +17,9 @@ refunded`). An event that arrives late (a failure after a success) changes nothi
 
 A payment that succeeds after its hold expired is confirmed if the time is still free (the locks
 and cap tokens are taken again in the same transaction), else it is refunded in full and the
-user is told. A payment for a session we do not know is refunded in full.
+user is told. A payment that arrives at or after the session's start is refunded in full, and a
+still pending session is cancelled with reason `payment_after_start`. A payment for a session we
+do not know is refunded in full.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def with_payment_status(current: str, new: str) -> str:
 
 
 PaymentStep = Literal["orphan", "already", "occupy", "refund"]
+PAYMENT_AFTER_START = "payment_after_start"
 
 
 def decide_payment(
@@ -83,7 +86,9 @@ def decide_payment(
     - `already`: the session is paid already;
     - `occupy`: a pending hold, or an expired hold whose time is still ahead: take the time
       (which may still turn out to be gone);
-    - `refund` with a reason: the session cannot be booked any more.
+    - `refund` with a reason: the session cannot be booked any more; `payment_after_start`
+      when the money arrived at or after the session's start (a session that has begun is never
+      confirmed: the payment goes back in full and a pending hold is cancelled with that reason).
     """
     if session is None:
         return "orphan", "unknown_session"
@@ -95,10 +100,10 @@ def decide_payment(
         return "orphan", "mismatch"
     if PAYMENT_RANK[session.paymentStatus] >= PAYMENT_RANK["paid"]:
         return "already", None
+    if session.status in ("pending", "cancelled") and session.scheduledDate <= now:
+        return "refund", PAYMENT_AFTER_START
     if session.status == "pending" or (
-        session.status == "cancelled"
-        and session.cancellationReason == "hold_expired"
-        and session.scheduledDate > now
+        session.status == "cancelled" and session.cancellationReason == "hold_expired"
     ):
         return "occupy", None
     return "refund", "session_not_bookable"

@@ -16,6 +16,7 @@ from salamin.gateways.stripe_gateway import (
     PaymentIntentInfo,
     PaymentsGateway,
     StripeEvent,
+    decline_message,
 )
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import (
@@ -42,6 +43,9 @@ from salamin.marketplace.booking.payments import (
     with_payment_status,
 )
 from salamin.models.session import ExpertSession
+
+CONNECT_EVENT_TYPES = frozenset({"account.updated"})
+"""What the Connect endpoint (its own signing secret) may change here."""
 
 
 def _event_session(
@@ -70,7 +74,9 @@ def payment_failed(db: firestore.Client, *, event: StripeEvent, clock: Clock) ->
     if not session_id:
         record_plain(db, event, clock=clock, outcome="ignored")
         return Outcome("ignored")
-    error = (event.object.get("last_payment_error") or {}).get("message")
+    stripe_error = event.object.get("last_payment_error") or {}
+    # Stripe's wording never reaches a client: our message from its code
+    error = decline_message(stripe_error.get("decline_code") or stripe_error.get("code"))
     ref = holds.session_ref(db, session_id)
     now = clock.now()
 
@@ -86,9 +92,7 @@ def payment_failed(db: firestore.Client, *, event: StripeEvent, clock: Clock) ->
             record_event(transaction, db, event, now=now, session_id=session_id, outcome="stale")
             return Outcome("ignored", session_id, session.status, session.paymentStatus)
         contacts = holds.contacts_ref(db, session_id).get(transaction=transaction).to_dict() or {}
-        transaction.update(
-            ref, {"paymentStatus": "failed", "lastPaymentError": error or "payment failed"}
-        )
+        transaction.update(ref, {"paymentStatus": "failed", "lastPaymentError": error})
         notifications.payment_failed(
             transaction,
             db,
@@ -182,7 +186,11 @@ def handle_event(
     seen = event_ref(db, event.id).get()
     if seen.exists and seen.get("status") == "done":
         return Outcome("duplicate", seen.get("sessionId"))
-    if event.type == "payment_intent.succeeded" and packages.is_package_intent(event.object):
+    if event.endpoint == "connect" and event.type not in CONNECT_EVENT_TYPES:
+        # a connected account's own payments are not ours: only its account state is read
+        record_plain(db, event, clock=clock, outcome="ignored_connect")
+        outcome = Outcome("ignored")
+    elif event.type == "payment_intent.succeeded" and packages.is_package_intent(event.object):
         result = packages.apply_paid_intent(
             db, intent=PaymentIntentInfo.from_dict(event.object), clock=clock
         )
