@@ -21,7 +21,8 @@ supported, unknown params rejected like Stripe does):
                                              capture_method, ...)
     GET  /v1/payment_intents/{id}            retrieve
     POST /v1/payment_intents/{id}            update (metadata, description, amount, ...)
-    POST /v1/payment_intents/{id}/confirm    payment_method=pm_card_visa succeeds;
+    POST /v1/payment_intents/{id}/confirm    payment_method=pm_card_visa succeeds (and
+                                             pm_card_refundFail, whose refunds then fail);
                                              pm_card_chargeDeclined, pm_card_visa_chargeDeclined
                                              (and *InsufficientFunds, *ExpiredCard,
                                              *IncorrectCvc) answer 402 card_error
@@ -42,7 +43,7 @@ Idempotency-Key: same key + same method/path/params replays the saved answer
 the first request still runs -> 409. Successful and 402 answers are saved, like Stripe does.
 
 Events (payment_intent.succeeded / .payment_failed / .canceled / .amount_capturable_updated,
-charge.refunded, account.updated) are signed and POSTed in order to the webhook url by a
+charge.refunded, refund.updated, charge.refund.updated, account.updated) are signed and POSTed in order to the webhook url by a
 background worker, retried a few times on failure.
 
 Test-control API (Python method / HTTP endpoint; JSON bodies; no auth):
@@ -59,6 +60,7 @@ Test-control API (Python method / HTTP endpoint; JSON bodies; no auth):
     delay_next(prefix, seconds, times=1, method=None, phase="after")
                                              POST /_double/delay_next {"path_prefix", ...}
     onboard_account(account_id)              POST /_double/accounts/{id}/onboard
+    fail_refund(refund_id, failure_reason=)  POST /_double/refunds/{id}/fail {"failure_reason"}
     configure_webhook(url, secret=None, connect_secret=None)
                                              POST /_double/webhook {"url", "secret",
                                              "connect_secret"}: account.* events are signed
@@ -335,6 +337,14 @@ class StripeDouble:
     def onboard_account(self, account_id: str) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._state.onboard(account_id))
+
+    def fail_refund(
+        self, refund_id: str, failure_reason: str = "expired_or_canceled_card"
+    ) -> dict[str, Any]:
+        """Make a refund fail after the fact (as a closed card does), emitting refund.updated
+        and charge.refund.updated; refunds of `pm_card_refundFail` charges do it by themselves."""
+        with self._lock:
+            return copy.deepcopy(self._state.fail_refund(refund_id, failure_reason))
 
     def requests(self, path_prefix: str | None = None) -> list[dict[str, Any]]:
         """Log of API calls: method, path, status, idempotency_key, replayed."""
@@ -616,6 +626,13 @@ class StripeDouble:
         ):
             try:
                 return self.onboard_account(parts[1])
+            except StripeApiError as exc:
+                raise KeyError(parts[1]) from exc
+        if method == "POST" and len(parts) == 3 and parts[0] == "refunds" and parts[2] == "fail":
+            try:
+                return self.fail_refund(
+                    parts[1], args.get("failure_reason", "expired_or_canceled_card")
+                )
             except StripeApiError as exc:
                 raise KeyError(parts[1]) from exc
         if route == ("POST", "webhook"):

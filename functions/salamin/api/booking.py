@@ -329,5 +329,5 @@ def sweep(*, stripe_key: str) -> dict[str, Any]:
     """The scheduled safety net: expired holds, and refunds Stripe has not accepted yet."""
     s = services(stripe_key)
     result = holds.sweep_expired_holds(s.db, clock=s.clock, payments=s.payments)
-    refunds = payments.retry_pending_refunds(s.db, payments=s.payments)
+    refunds = payments.retry_pending_refunds(s.db, payments=s.payments, clock=s.clock)
     return {"examined": result.examined, "released": result.released, "refundsMade": refunds}

@@ -40,7 +40,6 @@ from salamin.models.benchmarks import IndustryBenchmark, PersonalizedBenchmark
 from salamin.models.calendar import BusyInterval
 from salamin.models.expert import (
     DocumentStatus,
-    DocumentType,
     ExpertAvailability,
     ExpertPerformance,
     ExpertPreferences,
@@ -57,7 +56,7 @@ from salamin.models.expert import (
 )
 from salamin.models.expert_admin import ReviewModeration, StatusLogEntry
 from salamin.models.learning import ActivityRecommendation, LearningPath
-from salamin.models.notifications import UserNotification
+from salamin.models.notifications import AdminNotification, UserNotification
 from salamin.models.package import PackagePurchase
 from salamin.models.session import (
     BookingRequest,
@@ -485,21 +484,6 @@ class ExpertCalendar(BaseModel):
     expertId: str
     timeZone: str
     lastUpdated: datetime
-
-
-class AdminNotification(BaseModel):
-    """`adminNotifications/{id}`: review tasks; admins may set `status`/`handledBy`/`handledAt`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["expert_document_review"]
-    expertId: str
-    documentType: DocumentType
-    fileName: str
-    createdAt: datetime
-    status: str
-    handledBy: str | None = None
-    handledAt: datetime | None = None
 
 
 class AdvancedAnalysisDocument(AnalysisJob):

@@ -1,5 +1,7 @@
 """Stripe as it really behaves: two webhook endpoints with their own signing secrets, payments
-that arrive after the session has started, and Stripe's wording kept away from clients."""
+that arrive after the session has started, Stripe's wording kept away from clients, refunds made
+from the dashboard, and refunds that fail (tracked through refund.updated, never retried for
+ever, never left in the ledger)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ import pytest
 
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import StripeGateway, WebhookSignatureInvalid
-from salamin.marketplace.booking import webhooks
+from salamin.marketplace.booking import lifecycle, payments, webhooks
+from salamin.models.notifications import AdminNotification
 from tests.support.booking import (
     CONNECT_WEBHOOK_SECRET,
+    EXPERT,
     SECRET_KEY,
     USER,
+    USER2,
     WEBHOOK_SECRET,
     World,
     make_expert,
@@ -152,3 +157,159 @@ def test_a_declined_payment_is_stored_with_our_message_and_stripes_code_only(
     )
     (mail,) = [m for k, m in world.mails().items() if "payment-failed" in k]
     assert "Your card has insufficient funds." not in json.dumps(mail, default=str)
+
+
+# --- refunds made at Stripe ----------------------------------------------------------------------
+
+
+def _cancel(world: World, session_id: str) -> Any:
+    """The candidate cancels 48 h ahead: a full refund, decided and sent to Stripe."""
+    return lifecycle.cancel_session(
+        world.db,
+        caller=USER,
+        session_id=session_id,
+        cancelled_by="user",
+        reason="plans changed",
+        clock=world.clock,
+        payments=world.gateway,
+        tasks=world.tasks,
+    )
+
+
+def _sums(world: World, session_id: str) -> list[int]:
+    lines = world.ledger(session_id)
+    return [sum(x[k] for x in lines) for k in ("grossAmount", "platformFee", "netAmount")]
+
+
+def _admin_notices(world: World) -> list[AdminNotification]:
+    return [
+        AdminNotification.model_validate(s.to_dict())
+        for s in world.db.collection(col.ADMIN_NOTIFICATIONS).stream()
+    ]
+
+
+def test_a_full_dashboard_refund_cancels_the_session_and_frees_its_time(world: World) -> None:
+    session_id = world.book_and_pay(USER)
+    intent_id = world.session(session_id).paymentIntentId
+    locks = world.locks()
+    assert locks and world.count("days", "2026-11-04") == 1
+    partial: Any = {"payment_intent": intent_id, "amount": 3000}
+    world.browser.v1.refunds.create(params=partial)
+    world.deliver()
+    session = world.session(session_id)
+    assert (session.status, session.paymentStatus) == ("confirmed", "partially_refunded")
+    assert world.locks() == locks  # a partial refund keeps the session and its time
+    rest: Any = {"payment_intent": intent_id}
+    world.browser.v1.refunds.create(params=rest)
+    (outcome,) = world.deliver()
+    session = world.session(session_id)
+    assert (session.status, session.cancelledBy, session.cancellationReason) == (
+        "cancelled",
+        "system",
+        "refunded_at_stripe",
+    )
+    assert (session.paymentStatus, session.refundedAmount) == ("refunded", 12000)
+    assert outcome.status == "cancelled"
+    assert world.locks() == {} and world.count("days", "2026-11-04") == 0
+    assert not world.exists(f"{col.EXPERT_CALENDARS}/{EXPERT}/busy/{session_id}")
+    assert _sums(world, session_id) == [0, 0, 0]
+    assert "Salamin cancelled" in world.mails()[f"{session_id}-cancelled-user"]["message"]["text"]
+    # a redelivery changes nothing, and the freed time can be booked again
+    (event,) = [e for e in world.double.events("charge.refunded")][-1:]
+    world.double.redeliver(event["id"])
+    assert [o.result for o in world.deliver()] == ["duplicate"]
+    assert world.book(USER2).sessionId != session_id
+
+
+def test_a_refund_that_fails_after_the_fact_is_reversed_and_opens_an_admin_notification(
+    world: World,
+) -> None:
+    """Stripe's refund-failure card: the refund answers `succeeded`, then fails (the card was
+    closed). The candidate got nothing back, so the ledger must not say so."""
+    result = world.book(USER)
+    world.pay(result, card="pm_card_refundFail")
+    world.deliver()
+    outcome = _cancel(world, result.sessionId)
+    assert outcome.refundStatus == "succeeded"  # what Stripe first answers
+    results = [o.result for o in world.deliver()]  # charge.refunded, then the two failures
+    assert len(results) == 3 and "duplicate" not in results
+    session = world.session(result.sessionId)
+    assert session.refund is not None
+    assert (session.refund.status, session.refund.failureReason) == (
+        "failed",
+        "expired_or_canceled_card",
+    )
+    assert (session.status, session.paymentStatus, session.refundedAmount) == (
+        "cancelled",
+        "paid",
+        0,
+    )
+    assert _sums(world, result.sessionId) == [12000, 2400, 9600]
+    kinds = sorted(x["type"] for x in world.ledger(result.sessionId))
+    assert kinds == ["charge", "refund", "refund_failed"]
+    assert world.private("stats")["totalEarnings"] == 9600
+    (notice,) = _admin_notices(world)
+    (refund,) = world.double.objects("re_")
+    assert (notice.type, notice.sessionId, notice.amount, notice.currency) == (
+        "refund_failed",
+        result.sessionId,
+        12000,
+        "USD",
+    )
+    assert (notice.refundId, notice.failureReason) == (refund["id"], "expired_or_canceled_card")
+    # nothing is retried: there is no pending refund left for the sweep
+    assert payments.retry_pending_refunds(world.db, payments=world.gateway) == 0
+    assert len(world.double.objects("re_")) == 1
+
+
+def test_a_refund_stripe_refuses_fails_to_an_admin_at_once_and_a_dashboard_refund_settles_it(
+    world: World,
+) -> None:
+    session_id = world.book_and_pay(USER)
+    world.double.fail_next("/v1/refunds", status=400)
+    outcome = _cancel(world, session_id)
+    assert outcome.status == "cancelled" and outcome.refundStatus == "failed"
+    assert world.double.objects("re_") == []
+    assert _sums(world, session_id) == [12000, 2400, 9600]
+    (notice,) = _admin_notices(world)
+    assert (notice.type, notice.refundId, notice.failureReason) == (
+        "refund_failed",
+        None,
+        "refund_rejected",
+    )
+    assert payments.retry_pending_refunds(world.db, payments=world.gateway) == 0
+    assert world.double.objects("re_") == []
+    # the admin refunds from the dashboard: synced as a new refund, with a line of its own
+    intent_id = world.session(session_id).paymentIntentId
+    full: Any = {"payment_intent": intent_id}
+    world.browser.v1.refunds.create(params=full)
+    world.deliver()
+    session = world.session(session_id)
+    assert (session.status, session.paymentStatus, session.refundedAmount) == (
+        "cancelled",
+        "refunded",
+        12000,
+    )
+    assert _sums(world, session_id) == [0, 0, 0]
+    assert len(world.ledger(session_id)) == 4  # charge, refund, its reversal, the real refund
+
+
+def test_an_unreachable_stripe_fails_the_refund_after_a_bounded_number_of_tries(
+    world: World,
+) -> None:
+    session_id = world.book_and_pay(USER)
+    world.double.fail_next("/v1/refunds", status=503, times=50)
+    assert _cancel(world, session_id).refundStatus == "pending"
+    for _ in range(payments.MAX_REFUND_ATTEMPTS - 2):
+        assert payments.retry_pending_refunds(world.db, payments=world.gateway) == 0
+        assert world.session(session_id).refund.status == "pending"  # type: ignore[union-attr]
+    payments.retry_pending_refunds(world.db, payments=world.gateway)
+    session = world.session(session_id)
+    assert session.refund is not None
+    assert (session.refund.status, session.refund.attempts) == ("failed", 4)
+    tries = len(world.double.requests("/v1/refunds"))
+    assert tries == payments.MAX_REFUND_ATTEMPTS
+    assert payments.retry_pending_refunds(world.db, payments=world.gateway) == 0
+    assert len(world.double.requests("/v1/refunds")) == tries  # never tried again
+    assert _sums(world, session_id) == [12000, 2400, 9600]
+    assert [n.failureReason for n in _admin_notices(world)] == ["provider_unreachable"]

@@ -366,6 +366,7 @@ export interface ExpertSession {
   rescheduledAt?: Timestamp | null;
   refundedAmount: number;
   refund?: RefundRecord | null;
+  failedRefundIds: string[];
   noShow?: NoShowRecord | null;
   rescheduleCount: number;
   inviteSequence: number;
@@ -420,14 +421,20 @@ export interface StoredExpertFeedback {
   submittedAt: Timestamp;
 }
 /**
- * A refund we decided on. `pending` until Stripe accepted it (then retried, idempotently).
+ * A refund we decided on, tracked until the money has moved:
+ * `pending` (decided, not yet accepted by Stripe: retried with the same idempotency key, at
+ * most `payments.MAX_REFUND_ATTEMPTS` times) -> `processing` (Stripe accepted it and reports
+ * it pending) -> `succeeded`, or `failed` (Stripe refused or failed it, or never answered:
+ * the ledger line is reversed and an admin notification opened).
  */
 export interface RefundRecord {
   amount: number;
   reason: string;
-  status: "pending" | "succeeded";
+  status: "pending" | "processing" | "succeeded" | "failed";
   idempotencyKey: string;
   refundId?: string | null;
+  attempts: number;
+  failureReason?: string | null;
 }
 export interface NoShowRecord {
   party: "user" | "expert";
@@ -437,11 +444,12 @@ export interface NoShowRecord {
 /**
  * `expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
  *
- * Charges are positive; refunds are negative lines that return the fee in proportion.
+ * Charges are positive; refunds are negative lines that return the fee in proportion; a
+ * `refund_failed` line is the exact opposite of a refund line whose money never moved.
  */
 export interface ExpertTransaction {
   transactionId: string;
-  type: "charge" | "refund";
+  type: "charge" | "refund" | "refund_failed";
   expertId: string;
   userId: string;
   sessionId: string;
@@ -454,17 +462,29 @@ export interface ExpertTransaction {
   createdAt: Timestamp;
 }
 /**
- * `adminNotifications/{id}`: review tasks; admins may set `status`/`handledBy`/`handledAt`.
+ * `adminNotifications/{id}`: something an admin must look at.
+ *
+ * - `expert_document_review`: an applicant uploaded `fileName` (`documentType`);
+ * - `refund_failed`: a refund of `amount` `currency` for `sessionId` did not reach the
+ *   candidate (`failureReason` from Stripe's code, `refundId` when Stripe made one); the
+ *   ledger no longer counts it, and the admin settles it by hand (e.g. from the dashboard,
+ *   whose refund is then synced by `charge.refunded`).
  */
 export interface AdminNotification {
-  type: "expert_document_review";
-  expertId: string;
-  documentType: "identity" | "employment" | "education" | "certification";
-  fileName: string;
+  type: "expert_document_review" | "refund_failed";
   createdAt: Timestamp;
   status: string;
   handledBy?: string | null;
   handledAt?: Timestamp | null;
+  expertId?: string | null;
+  documentType?: ("identity" | "employment" | "education" | "certification") | null;
+  fileName?: string | null;
+  sessionId?: string | null;
+  userId?: string | null;
+  amount?: number | null;
+  currency?: string | null;
+  refundId?: string | null;
+  failureReason?: string | null;
 }
 /**
  * `advancedAnalyses/{sessionId}`: the job, and once `complete` the `MultiModalAnalysis`.

@@ -25,7 +25,13 @@ from salamin.marketplace.booking import booking, holds, ledger, notifications, p
 from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
-from salamin.models.session import ExpertSession, Party, RefundRecord, cancellation_update
+from salamin.models.session import (
+    ExpertSession,
+    Party,
+    RefundRecord,
+    RefundStatus,
+    cancellation_update,
+)
 
 FULL_REFUND_NOTICE = timedelta(hours=24)
 HALF_REFUND_NOTICE = timedelta(hours=2)
@@ -112,7 +118,7 @@ class CancelOutcome(SalaminModel):
     refundPercentage: int
     refundAmount: int
     currency: str
-    refundStatus: Literal["none", "pending", "succeeded"]
+    refundStatus: Literal["none"] | RefundStatus
 
 
 class CancelDecision(SalaminModel):
@@ -222,7 +228,7 @@ def cancel_session(
     if before.status == "pending" and before.paymentIntentId:
         holds.cancel_intent_quietly(payments, before.paymentIntentId, session_id=session_id)
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=tasks)
-    refund_status: Literal["none", "pending", "succeeded"] = "none"
+    refund_status: Literal["none"] | RefundStatus = "none"
     if after is not None and after.refund is not None:
         refund_status = after.refund.status
     return CancelOutcome(

@@ -27,6 +27,7 @@ from salamin.models.expert import (
     ExpertVerification,
     VerificationDocument,
 )
+from salamin.models.notifications import AdminNotification
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 """Callable payloads top out near 10 MB; base64 adds a third, so 5 MB of file is the safe cap."""
@@ -212,17 +213,14 @@ def upload_verification_document(
             )
         documents.append(record.to_firestore())
         transaction.update(app_ref, {"verification.documentsSubmitted": documents})
-        transaction.create(
-            notification_ref,
-            {
-                "type": "expert_document_review",
-                "expertId": expert_id,
-                "documentType": document_type,
-                "fileName": path,
-                "createdAt": now,
-                "status": "pending",
-            },
+        notice = AdminNotification(
+            type="expert_document_review",
+            expertId=expert_id,
+            documentType=document_type,
+            fileName=path,
+            createdAt=now,
         )
+        transaction.create(notification_ref, notice.to_firestore())
 
     try:
         txn(db.transaction())
