@@ -115,6 +115,26 @@ class RefundInfo:
 
 
 @dataclass(frozen=True)
+class ChargeInfo:
+    """A charge as Stripe has it now: `amount_refunded` counts refunds pending or succeeded,
+    never failed ones."""
+
+    id: str
+    amount: int
+    amount_refunded: int
+    payment_intent: str | None = None
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> ChargeInfo:
+        return cls(
+            id=str(obj["id"]),
+            amount=int(obj.get("amount") or 0),
+            amount_refunded=int(obj.get("amount_refunded") or 0),
+            payment_intent=obj.get("payment_intent"),
+        )
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     id: str
     charges_enabled: bool
@@ -229,6 +249,8 @@ class PaymentsGateway(Protocol):
     ) -> PaymentIntentInfo: ...
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
+
+    def retrieve_charge(self, charge_id: str) -> ChargeInfo: ...
 
     def cancel_payment_intent(
         self, payment_intent_id: str, *, idempotency_key: str
@@ -355,6 +377,14 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
         return PaymentIntentInfo.from_dict(obj)
+
+    def retrieve_charge(self, charge_id: str) -> ChargeInfo:
+        """The charge's current state (webhook snapshots may arrive late or out of order)."""
+        try:
+            obj = _plain(self.client.v1.charges.retrieve(charge_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return ChargeInfo.from_dict(obj)
 
     # --- refunds ------------------------------------------------------------------------------
     def refund(

@@ -262,6 +262,28 @@ def test_a_refund_that_fails_after_the_fact_is_reversed_and_opens_an_admin_notif
     assert len(world.double.objects("re_")) == 1
 
 
+def test_a_refund_snapshot_delivered_after_its_failure_ledgers_nothing(world: World) -> None:
+    """Stripe does not order deliveries: `charge.refunded` (taken while the refund was still
+    good) may arrive after `refund.updated` said it failed. The charge as Stripe has it now
+    decides, so the failed refund is not ledgered again."""
+    result = world.book(USER)
+    world.pay(result, card="pm_card_refundFail")
+    world.deliver()
+    world.double.hold_deliveries()
+    _cancel(world, result.sessionId)
+    (snapshot,) = world.double.events("charge.refunded")
+    assert snapshot["data"]["object"]["amount_refunded"] == 12000
+    (failed,) = world.double.events("refund.updated")
+    world.double.deliver(failed["id"])
+    world.double.deliver(snapshot["id"])
+    world.double.release()
+    world.deliver()
+    session = world.session(result.sessionId)
+    assert (session.refundedAmount, session.paymentStatus) == (0, "paid")
+    assert _sums(world, result.sessionId) == [12000, 2400, 9600]
+    assert len(_admin_notices(world)) == 1
+
+
 def test_a_refund_stripe_refuses_fails_to_an_admin_at_once_and_a_dashboard_refund_settles_it(
     world: World,
 ) -> None:

@@ -135,16 +135,26 @@ def _session_id_of(db: firestore.Client, obj: dict[str, Any]) -> str | None:
     return str(session_id) if session_id else None
 
 
-def charge_refunded(db: firestore.Client, *, event: StripeEvent, clock: Clock) -> Outcome:
+def charge_refunded(
+    db: firestore.Client,
+    *,
+    event: StripeEvent,
+    clock: Clock,
+    payments: PaymentsGateway | None = None,
+) -> Outcome:
     """Sync refunds made at Stripe. A refund we did not decide (the dashboard) is ledgered
     here; one that refunds a confirmed session in full also cancels it and frees its time
-    (the same release as every cancellation), a partial one marks it `partially_refunded`."""
+    (the same release as every cancellation), a partial one marks it `partially_refunded`.
+    The refunded total is the charge's as Stripe has it now (`payments`), not the event's
+    snapshot: a snapshot delivered after its refund failed must not ledger it again."""
     charge = event.object
     session_id = _session_id_of(db, charge)
     if not session_id:
         record_plain(db, event, clock=clock, outcome="ignored")
         return Outcome("ignored")
     refunded_total = int(charge.get("amount_refunded") or 0)
+    if payments is not None and charge.get("id"):
+        refunded_total = payments.retrieve_charge(str(charge["id"])).amount_refunded
     ref = holds.session_ref(db, session_id)
     now = clock.now()
 
@@ -327,7 +337,7 @@ def handle_event(
     elif event.type == "payment_intent.payment_failed":
         outcome = payment_failed(db, event=event, clock=clock)
     elif event.type == "charge.refunded":
-        outcome = charge_refunded(db, event=event, clock=clock)
+        outcome = charge_refunded(db, event=event, clock=clock, payments=payments)
     elif event.type in REFUND_UPDATE_TYPES:
         outcome = refund_updated(db, event=event, clock=clock)
     elif event.type == "account.updated":
