@@ -48,10 +48,6 @@ STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_salamin_connect_local"
 GEMINI_API_KEY = "gemini-local-key"
 
 
-PORT_RELEASE_WAIT = 30.0
-"""Seconds `preflight` waits for ports a just-stopped suite is still releasing."""
-
-
 class StackError(RuntimeError):
     """A precondition of the suite is not met; the message is one line naming it."""
 
@@ -240,11 +236,10 @@ class Stack:
             "firestore websocket": p.firestore_ws,
             "functions discovery": p.discovery,
         }
-        # the previous holder of the suite's lock may still be closing its ports: wait a little
-        deadline = time.monotonic() + PORT_RELEASE_WAIT
-        while time.monotonic() < deadline and not all(map(_port_free, names.values())):
-            time.sleep(0.5)
+        deadline = time.monotonic() + 20  # a suite stopped just now may still be exiting
         for name, port in names.items():
+            while not _port_free(port) and time.monotonic() < deadline:
+                time.sleep(0.5)
             if not _port_free(port):
                 raise StackError(
                     f"port {port} ({name}) is in use: stop the other process "

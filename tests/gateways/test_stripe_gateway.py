@@ -44,15 +44,10 @@ def client(double: StripeDouble) -> stripe.StripeClient:
 
 
 def _paid_intent(gateway: StripeGateway, client: stripe.StripeClient, double: StripeDouble) -> str:
-    account = gateway.create_express_account(
-        email=None, country="US", metadata={"expertId": "e1"}, idempotency_key="acct-e1"
-    )
-    double.onboard_account(account.id)
     intent = gateway.create_payment_intent(
         amount=5000,
         currency="USD",
-        destination=account.id,
-        application_fee=1000,
+        transfer_group="s1",
         metadata={"sessionId": "s1"},
         description="Session s1",
         idempotency_key="s1-pi",
@@ -130,14 +125,9 @@ def test_a_card_decline_answers_our_message_and_the_decline_code(
     ours: str,
     code: str,
 ) -> None:
-    account = gateway.create_express_account(
-        email=None, country="US", metadata={}, idempotency_key=f"acct-{card}"
-    )
-    double.onboard_account(account.id)
     params: Any = {
         "amount": 5000,
         "currency": "usd",
-        "transfer_data": {"destination": account.id},
         "payment_method": card,
         "confirm": True,
     }
@@ -150,24 +140,23 @@ def test_a_card_decline_answers_our_message_and_the_decline_code(
     assert str(raw.value.user_message) not in _shown(declined)
 
 
-def test_refund_reverses_the_transfer_only_for_destination_charges(
+def test_refunds_are_of_the_platforms_charge_and_carry_stripes_status(
     gateway: StripeGateway, client: stripe.StripeClient, double: StripeDouble
 ) -> None:
     intent_id = _paid_intent(gateway, client, double)
-    destination = gateway.refund(
-        payment_intent_id=intent_id, amount=100, metadata={}, idempotency_key="a"
-    )
-    assert str(double.get(destination.id)["transfer_reversal"]).startswith("trr_")
-    platform = gateway.refund(
+    made = gateway.refund(
         payment_intent_id=intent_id,
         amount=200,
-        metadata={"reason": "unused_package_credits"},
+        metadata={"sessionId": "s1", "reason": "cancelled_by_user"},
         idempotency_key="b",
-        reverse_transfer=False,
     )
-    assert (platform.amount, platform.status, platform.payment_intent) == (
+    assert (made.amount, made.status, made.payment_intent, made.failure_reason) == (
         200,
         "succeeded",
         intent_id,
+        None,
     )
-    assert double.get(platform.id)["transfer_reversal"] is None
+    assert made.metadata == {"sessionId": "s1", "reason": "cancelled_by_user"}
+    assert double.get(made.id)["transfer_reversal"] is None  # nothing reached the expert yet
+    charge = gateway.retrieve_charge(str(double.get(intent_id)["latest_charge"]))
+    assert (charge.amount, charge.amount_refunded, charge.payment_intent) == (5000, 200, intent_id)

@@ -160,6 +160,7 @@ def make_expert(
     per_day: int = 8,
     per_week: int = 40,
     email: str = "ada@example.com",
+    cancellation_policy: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An active expert as activation leaves it, with a Connect account made by payouts.py."""
     data = application_data()
@@ -180,6 +181,8 @@ def make_expert(
         maxSessionsPerWeek=per_week,
         advanceBookingRequired=0,
     )
+    if cancellation_policy is not None:
+        data["availability"]["cancellationPolicy"] = cancellation_policy
     pricing = data["pricing"]
     pricing["sessionTypes"]["mock_interview"]["allowedDurations"] = [30, 45, 60, 90]
     if first_time_discount:

@@ -29,6 +29,7 @@ from salamin.api import learning as learning_api
 from salamin.api import onboarding as onboarding_api
 from salamin.api import packages as packages_api
 from salamin.api import uploads as uploads_api
+from salamin.marketplace.calendar.bookability import NotBookableReason
 from salamin.marketplace.experts.profile import Section
 from salamin.models.analysis import (
     AnalysisInsights,
@@ -40,6 +41,7 @@ from salamin.models.benchmarks import IndustryBenchmark, PersonalizedBenchmark
 from salamin.models.calendar import BusyInterval
 from salamin.models.expert import (
     DocumentStatus,
+    DocumentType,
     ExpertAvailability,
     ExpertPerformance,
     ExpertPreferences,
@@ -56,7 +58,7 @@ from salamin.models.expert import (
 )
 from salamin.models.expert_admin import ReviewModeration, StatusLogEntry
 from salamin.models.learning import ActivityRecommendation, LearningPath
-from salamin.models.notifications import AdminNotification, UserNotification
+from salamin.models.notifications import UserNotification
 from salamin.models.package import PackagePurchase
 from salamin.models.session import (
     BookingRequest,
@@ -161,6 +163,10 @@ class ExpertSearchResult(WireModel):
     relevanceScore: float
     recommendationReason: str | None = None
     availableSlots: list[AvailableSlot]
+    bookable: bool
+    """Can take a booking now (active, not on vacation, payouts set up). Default searches list
+    only bookable experts; `includeUnbookable` adds the others, with no slots."""
+    notBookableReason: NotBookableReason | None = None
 
 
 class SearchExpertsResponse(WireModel):
@@ -174,6 +180,10 @@ class GetAvailableSlotsResponse(WireModel):
     expertTimeZone: str
     timeZone: str
     slots: list[AvailableSlot]
+    bookable: bool
+    """False when the expert cannot be booked at all: then `slots` is empty, and
+    `notBookableReason` (machine-readable) and `unavailableReason` (for people) say why."""
+    notBookableReason: NotBookableReason | None = None
     unavailableReason: str | None = None
 
 
@@ -431,6 +441,7 @@ CALLABLES: dict[str, Callable] = {
     "rescheduleSession": _c(booking_api.RescheduleSessionRequest, SessionView),
     "markSessionCompleted": _c(booking_api.MarkSessionCompletedRequest, SessionView),
     "reportNoShow": _c(booking_api.ReportNoShowRequest, SessionView),
+    "resolveDispute": _c(booking_api.ResolveDisputeRequest, SessionView),
     "submitSessionFeedback": _c(
         booking_api.SubmitSessionFeedbackRequest, SubmitSessionFeedbackResponse
     ),
@@ -484,6 +495,35 @@ class ExpertCalendar(BaseModel):
     expertId: str
     timeZone: str
     lastUpdated: datetime
+
+
+class AdminNotification(BaseModel):
+    """`adminNotifications/{id}`: tasks for admins, by `type`: `expert_document_review`
+    (onboarding: `documentType`, `fileName`), `session_dispute` (`DisputeNotification`:
+    `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`) or `refund_failed`
+    (`RefundFailedNotification`: `sessionId`, `amount`, `currency`, `refundId`,
+    `failureReason`); admins may set `status`/`handledBy`/`handledAt`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["expert_document_review", "session_dispute", "refund_failed"]
+    expertId: str
+    documentType: DocumentType | None = None
+    fileName: str | None = None
+    userId: str | None = None
+    sessionId: str | None = None
+    claim: Literal["expert_absent"] | None = None
+    sessionStatus: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    outcome: Literal["refund_candidate", "pay_expert"] | None = None
+    note: str | None = None
+    refundId: str | None = None
+    failureReason: str | None = None
+    createdAt: datetime
+    status: str
+    handledBy: str | None = None
+    handledAt: datetime | None = None
 
 
 class AdvancedAnalysisDocument(AnalysisJob):

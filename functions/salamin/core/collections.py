@@ -15,6 +15,7 @@ CALENDAR_DAYS = "days"
 CALENDAR_WEEKS = "weeks"
 CALENDAR_CAP_TOKENS = "tokens"  # days/{date}/tokens/{k}, weeks/{week}/tokens/{k}
 CALENDAR_CLIENTS = "clients"  # repeat-client tally per user
+CALENDAR_DISCOUNT_CLAIMS = "discountClaims"  # {userId}-{k}: first-time discounts held, k < max
 SESSION_PRIVATE = "private"  # expertSessions/{id}/private/contacts
 SESSION_CONTACTS = "contacts"
 SESSION_CLAIMS = "claims"  # expertSessions/{id}/private/claims: lockUnits, capTokens

@@ -6,7 +6,10 @@ Deviations from the spec, on purpose:
 - `feedback.userFeedback` and `feedback.expertFeedback` are each optional: the two parties
   write them independently;
 - server bookkeeping (`lockUnits`, `capTokens`, `refund`, `noShow`, ...) lives on the session
-  so every release path frees exactly what the booking took.
+  so every release path frees exactly what the booking took;
+- the terms in force at booking are snapshotted on the session and never read from the live
+  profile again: `price`/`currency`/`priceBreakdown`, `duration`, and the expert's
+  `cancellationPolicy` (which, with the platform's fixed tiers, is the refund schedule).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from salamin.models.base import (
     SalaminModel,
     StoredModel,
 )
-from salamin.models.expert import SessionType
+from salamin.models.expert import CancellationPolicy, SessionType
 
 SessionStatus = Literal["pending", "confirmed", "completed", "cancelled", "no_show"]
 PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "failed"]
@@ -34,6 +37,12 @@ CancelledBy = Literal["user", "expert", "system"]
 ReadinessLevel = Literal["not_ready", "needs_work", "almost_ready", "interview_ready"]
 RefundStatus = Literal["pending", "processing", "succeeded", "failed"]
 LedgerType = Literal["charge", "refund", "refund_failed"]
+LedgerStatus = Literal["pending_payout", "payable", "paid_out", "reversal"]
+"""Where a line's money is: held by the platform (`pending_payout`), due to the expert once the
+session's dispute window passed (`payable`), transferred (`paid_out`, with the transfer id).
+`reversal`: a refund decided after the payout (not clawed back automatically; see ledger.py)."""
+PayoutState = Literal["payable", "paid_out", "nothing_due"]
+DisputeOutcome = Literal["refund_candidate", "pay_expert"]
 
 Rating = Annotated[int, Field(ge=1, le=5)]
 FeedbackItem = Annotated[str, Field(min_length=1, max_length=500)]
@@ -175,6 +184,33 @@ class RefundRecord(StoredModel):
     failureReason: str | None = None
 
 
+class PayoutRecord(StoredModel):
+    """The expert's payout for this session, decided once its dispute window passed.
+
+    `payable` (amount fixed, ledger lines moved) -> `paid_out` (the Transfer's id), or
+    `nothing_due` when refunds left the expert nothing."""
+
+    status: PayoutState
+    amount: MinorUnits
+    currency: str
+    idempotencyKey: str
+    transferId: str | None = None
+    payableAt: datetime
+    paidOutAt: datetime | None = None
+
+
+class DisputeRecord(StoredModel):
+    """The candidate says the expert did not show, but the expert had marked the session
+    completed (or the candidate absent): an admin decides (`resolveDispute`)."""
+
+    status: Literal["open", "resolved"]
+    claim: Literal["expert_absent"] = "expert_absent"
+    openedAt: datetime
+    notificationId: str
+    outcome: DisputeOutcome | None = None
+    resolvedAt: datetime | None = None
+
+
 class NoShowRecord(StoredModel):
     party: Party
     """Who did not show up."""
@@ -230,7 +266,17 @@ class ExpertSession(StoredModel):
     """Refunds (Stripe ids, or our idempotency key when Stripe made none) that failed and whose
     ledger line was reversed: each is reversed once, and later refund lines get fresh ids."""
     noShow: NoShowRecord | None = None
+    completedBy: Literal["expert", "system"] | None = None
+    """`system`: nobody reported a problem before the dispute window closed."""
+    dispute: DisputeRecord | None = None
+    payout: PayoutRecord | None = None
     rescheduleCount: int = 0
+    rescheduledBy: Party | None = None
+    """Who made the last move. After the expert's, the candidate may cancel for a full refund
+    until the (new) start, whatever the policy says."""
+    cancellationPolicy: CancellationPolicy = CancellationPolicy()
+    """The expert's `availability.cancellationPolicy` as it was at booking (a session stored
+    before the snapshot existed reads the defaults, which are the spec's tiers)."""
     inviteSequence: int = 0
     """RFC 5545 SEQUENCE of the calendar invite: bumped on every reschedule/cancel."""
     lockUnits: list[str] = Field(default=[], exclude=True)
@@ -254,7 +300,9 @@ class ExpertTransaction(StoredModel):
     """`expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
 
     Charges are positive; refunds are negative lines that return the fee in proportion; a
-    `refund_failed` line is the exact opposite of a refund line whose money never moved.
+    `refund_failed` line is the exact opposite of a refund line whose money never moved. All
+    the lines of a session move together `pending_payout` -> `payable` -> `paid_out`, so the
+    sum of a session's net amounts is exactly what its Transfer sends.
     """
 
     transactionId: str
@@ -266,9 +314,11 @@ class ExpertTransaction(StoredModel):
     grossAmount: int
     platformFee: int
     netAmount: int
-    status: Literal["pending_payout", "reversal"]
+    status: LedgerStatus
     paymentIntentId: str | None = None
     createdAt: datetime
+    transferId: str | None = None
+    """Set when the line's money went out in that Transfer (`paid_out`)."""
 
 
 class BookingResult(SalaminModel):

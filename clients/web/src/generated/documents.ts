@@ -368,7 +368,12 @@ export interface ExpertSession {
   refund?: RefundRecord | null;
   failedRefundIds: string[];
   noShow?: NoShowRecord | null;
+  completedBy?: ("expert" | "system") | null;
+  dispute?: DisputeRecord | null;
+  payout?: PayoutRecord | null;
   rescheduleCount: number;
+  rescheduledBy?: ("user" | "expert") | null;
+  cancellationPolicy: CancellationPolicy;
   inviteSequence: number;
 }
 /**
@@ -442,10 +447,39 @@ export interface NoShowRecord {
   reportedAt: Timestamp;
 }
 /**
+ * The candidate says the expert did not show, but the expert had marked the session
+ * completed (or the candidate absent): an admin decides (`resolveDispute`).
+ */
+export interface DisputeRecord {
+  status: "open" | "resolved";
+  claim: "expert_absent";
+  openedAt: Timestamp;
+  notificationId: string;
+  outcome?: ("refund_candidate" | "pay_expert") | null;
+  resolvedAt?: Timestamp | null;
+}
+/**
+ * The expert's payout for this session, decided once its dispute window passed.
+ *
+ * `payable` (amount fixed, ledger lines moved) -> `paid_out` (the Transfer's id), or
+ * `nothing_due` when refunds left the expert nothing.
+ */
+export interface PayoutRecord {
+  status: "payable" | "paid_out" | "nothing_due";
+  amount: number;
+  currency: string;
+  idempotencyKey: string;
+  transferId?: string | null;
+  payableAt: Timestamp;
+  paidOutAt?: Timestamp | null;
+}
+/**
  * `expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
  *
  * Charges are positive; refunds are negative lines that return the fee in proportion; a
- * `refund_failed` line is the exact opposite of a refund line whose money never moved.
+ * `refund_failed` line is the exact opposite of a refund line whose money never moved. All
+ * the lines of a session move together `pending_payout` -> `payable` -> `paid_out`, so the
+ * sum of a session's net amounts is exactly what its Transfer sends.
  */
 export interface ExpertTransaction {
   transactionId: string;
@@ -457,34 +491,37 @@ export interface ExpertTransaction {
   grossAmount: number;
   platformFee: number;
   netAmount: number;
-  status: "pending_payout" | "reversal";
+  status: "pending_payout" | "payable" | "paid_out" | "reversal";
   paymentIntentId?: string | null;
   createdAt: Timestamp;
+  transferId?: string | null;
 }
 /**
- * `adminNotifications/{id}`: something an admin must look at.
- *
- * - `expert_document_review`: an applicant uploaded `fileName` (`documentType`);
- * - `refund_failed`: a refund of `amount` `currency` for `sessionId` did not reach the
- *   candidate (`failureReason` from Stripe's code, `refundId` when Stripe made one); the
- *   ledger no longer counts it, and the admin settles it by hand (e.g. from the dashboard,
- *   whose refund is then synced by `charge.refunded`).
+ * `adminNotifications/{id}`: tasks for admins, by `type`: `expert_document_review`
+ * (onboarding: `documentType`, `fileName`), `session_dispute` (`DisputeNotification`:
+ * `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`) or `refund_failed`
+ * (`RefundFailedNotification`: `sessionId`, `amount`, `currency`, `refundId`,
+ * `failureReason`); admins may set `status`/`handledBy`/`handledAt`.
  */
 export interface AdminNotification {
-  type: "expert_document_review" | "refund_failed";
+  type: "expert_document_review" | "session_dispute" | "refund_failed";
+  expertId: string;
+  documentType?: ("identity" | "employment" | "education" | "certification") | null;
+  fileName?: string | null;
+  userId?: string | null;
+  sessionId?: string | null;
+  claim?: "expert_absent" | null;
+  sessionStatus?: string | null;
+  amount?: number | null;
+  currency?: string | null;
+  outcome?: ("refund_candidate" | "pay_expert") | null;
+  note?: string | null;
+  refundId?: string | null;
+  failureReason?: string | null;
   createdAt: Timestamp;
   status: string;
   handledBy?: string | null;
   handledAt?: Timestamp | null;
-  expertId?: string | null;
-  documentType?: ("identity" | "employment" | "education" | "certification") | null;
-  fileName?: string | null;
-  sessionId?: string | null;
-  userId?: string | null;
-  amount?: number | null;
-  currency?: string | null;
-  refundId?: string | null;
-  failureReason?: string | null;
 }
 /**
  * `advancedAnalyses/{sessionId}`: the job, and once `complete` the `MultiModalAnalysis`.

@@ -34,10 +34,11 @@ export type ErrorReason =
   | "slot_taken"
   | "invalid_session_state"
   | "session_started"
-  | "session_not_started"
   | "session_not_completed"
   | "session_changed"
   | "too_late_to_reschedule"
+  | "new_time_too_soon"
+  | "cancellation_not_allowed"
   | "too_early"
   | "payment_not_succeeded"
   | "payment_declined"
@@ -47,6 +48,9 @@ export type ErrorReason =
   | "amount_above_maximum"
   | "expert_not_active"
   | "own_expert"
+  | "session_not_ended"
+  | "dispute_window_closed"
+  | "no_open_dispute"
   | "package_not_purchasable"
   | "purchase_not_refundable"
   | "package_expired"
@@ -92,10 +96,11 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "slot_taken",
   "invalid_session_state",
   "session_started",
-  "session_not_started",
   "session_not_completed",
   "session_changed",
   "too_late_to_reschedule",
+  "new_time_too_soon",
+  "cancellation_not_allowed",
   "too_early",
   "payment_not_succeeded",
   "payment_declined",
@@ -105,6 +110,9 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "amount_above_maximum",
   "expert_not_active",
   "own_expert",
+  "session_not_ended",
+  "dispute_window_closed",
+  "no_open_dispute",
   "package_not_purchasable",
   "purchase_not_refundable",
   "package_expired",

@@ -7,11 +7,15 @@ Order of events, and why:
    docs, the cap tokens and counter increments. Every doc that excludes a rival booking is
    written with a create-precondition, so of two overlapping requests at most one commits, and
    without read locks: a loser fails at once instead of waiting on the winner (see holds.py).
-3. Only then the PaymentIntent is created (idempotency key = `<sessionId>-pi`), a destination
-   charge to the expert's Connect account with the 20% platform fee as application fee.
+   A first-time-discounted booking also creates one of `maxSessions` discount claims there, so
+   holds opened side by side cannot each take the discount (`pick_first_time_claim`).
+3. Only then the PaymentIntent is created (idempotency key = `<sessionId>-pi`): a platform
+   charge with `transfer_group` = the session. The expert's net is transferred only after the
+   session was delivered and its dispute window passed (payouts.py, delivery.py).
    If Stripe fails (decline, 5xx, timeout) everything from step 2 is deleted again and the
    caller gets the typed error: no orphan hold or session.
-4. The expiry task is enqueued; if that fails the sweep still releases the hold in time.
+4. The expiry task is enqueued for the hold's end (30 minutes, or the start if sooner); if that
+   fails the sweep still releases the hold in time.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from salamin.core.log import log
 from salamin.gateways.stripe_gateway import PaymentIntentInfo, PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import holds, payouts, pricing
-from salamin.marketplace.calendar import availability, occupancy
+from salamin.marketplace.calendar import availability, bookability, occupancy
 from salamin.models.expert import ExpertPayoutAccount, PublicExpert
 from salamin.models.session import BookingRequest, BookingResult, ExpertSession, PriceQuote
 
@@ -63,22 +67,89 @@ def load_expert(db: firestore.Client, expert_id: str) -> PublicExpert:
     return PublicExpert.model_validate(snap.to_dict() or {})
 
 
-def client_history(db: firestore.Client, *, user_id: str, expert_id: str) -> pricing.ClientHistory:
-    """Completed and paid sessions of this user with this expert (two equality filters)."""
+def client_history(
+    db: firestore.Client, *, user_id: str, expert_id: str, now: datetime
+) -> pricing.ClientHistory:
+    """This user's sessions with this expert as pricing counts them (two equality filters):
+    completed, paid (not cancelled, not refunded in full), and live holds."""
     query = (
         db.collection(col.EXPERT_SESSIONS)
         .where(filter=firestore.FieldFilter("userId", "==", user_id))
         .where(filter=firestore.FieldFilter("expertId", "==", expert_id))
-        .select(["status", "paymentStatus"])
+        .select(["status", "paymentStatus", "holdExpiresAt"])
     )
-    completed = paid = 0
+    completed = paid = live = 0
     for snap in query.stream():
-        status = snap.get("status")
+        data = snap.to_dict() or {}
+        status = data.get("status")
         if status == "completed":
             completed += 1
-        if status in ACTIVE_PAID_STATUSES:
+        if status in ACTIVE_PAID_STATUSES and data.get("paymentStatus") != "refunded":
             paid += 1
-    return pricing.ClientHistory(completed_sessions=completed, paid_sessions=paid)
+        expires = data.get("holdExpiresAt")
+        if status == "pending" and expires is not None and expires > now:
+            live += 1
+    return pricing.ClientHistory(completed_sessions=completed, paid_sessions=paid, live_holds=live)
+
+
+# --- first-time discount claims ------------------------------------------------------------------
+
+
+class FirstTimeClaimsTaken(Exception):
+    """Every first-time claim of this user with this expert is held by a live booking."""
+
+
+def first_time_claim_refs(
+    db: firestore.Client, *, expert_id: str, user_id: str, cap: int
+) -> list[firestore.DocumentReference]:
+    """`expertCalendars/{expertId}/discountClaims/{userId}-{k}`, k < `maxSessions` (server-only)."""
+    claims = occupancy.calendar_ref(db, expert_id).collection(col.CALENDAR_DISCOUNT_CLAIMS)
+    return [claims.document(f"{user_id}-{k}") for k in range(cap)]
+
+
+def claim_is_spent(session: dict[str, Any] | None, *, now: datetime) -> bool:
+    """Policy (pure): a first-time claim is free again when its booking did not happen or gave
+    all the money back: gone (rolled back), cancelled, an expired hold, or refunded in full."""
+    if session is None:
+        return True
+    if session.get("status") == "cancelled" or session.get("paymentStatus") == "refunded":
+        return True
+    expires = session.get("holdExpiresAt")
+    return session.get("status") == "pending" and expires is not None and expires <= now
+
+
+def pick_first_time_claim(
+    db: firestore.Client, *, expert_id: str, user_id: str, cap: int, now: datetime
+) -> firestore.DocumentReference:
+    """A free claim for this booking's commit to create (its create-precondition is what stops
+    a concurrent booking taking the same one); a spent claim is deleted first, in a transaction
+    that checks it is still spent."""
+    refs = first_time_claim_refs(db, expert_id=expert_id, user_id=user_id, cap=cap)
+    snaps = {s.id: s for s in db.get_all(refs)}
+    for ref in refs:
+        if not snaps[ref.id].exists:
+            return ref
+    for ref in refs:
+        if _free_spent_claim(db, ref, now=now):
+            return ref
+    raise FirstTimeClaimsTaken()
+
+
+def _free_spent_claim(
+    db: firestore.Client, ref: firestore.DocumentReference, *, now: datetime
+) -> bool:
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> bool:
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            return True
+        owner = holds.session_ref(db, str(snap.get("sessionId"))).get(transaction=transaction)
+        if not claim_is_spent(owner.to_dict() if owner.exists else None, now=now):
+            return False
+        transaction.delete(ref)
+        return True
+
+    return bool(txn(db.transaction()))
 
 
 def bookable_slot(
@@ -154,8 +225,11 @@ def claim_time(
     contacts: dict[str, Any],
     clock: Clock,
     payments: PaymentsGateway | None,
+    first_time_cap: int | None = None,
 ) -> ExpertSession:
-    """The one atomic commit of step 2; retried only when it lost a cap-token race."""
+    """The one atomic commit of step 2; retried only when it lost a cap-token or claim race.
+    `first_time_cap`: the quote has the first-time discount, so the commit also creates one of
+    that many claim documents (`FirstTimeClaimsTaken` when none is free)."""
     units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
     lock_refs = [occupancy.lock_ref(db, expert.expertId, u) for u in units]
     for _ in range(CLAIM_ATTEMPTS):
@@ -179,10 +253,23 @@ def claim_time(
             clock=clock,
             payments=payments,
         )
+        claim = (
+            pick_first_time_claim(
+                db,
+                expert_id=expert.expertId,
+                user_id=session.userId,
+                cap=first_time_cap,
+                now=now,
+            )
+            if first_time_cap is not None
+            else None
+        )
         session = session.model_copy(
             update={"lockUnits": units, "capTokens": [day_token.path, week_token.path]}
         )
         batch = db.batch()
+        if claim is not None:
+            batch.create(claim, {"sessionId": session.sessionId, "claimedAt": now})
         batch.create(holds.session_ref(db, session.sessionId), session.to_firestore())
         occupancy.write_claims(
             batch, db, session.sessionId, units=session.lockUnits, tokens=session.capTokens
@@ -308,16 +395,50 @@ def check_booker(caller: Caller, request: BookingRequest) -> None:
 
 
 def check_bookable_expert(expert: PublicExpert, account: ExpertPayoutAccount) -> str:
-    """Policy (pure): only active experts whose payouts are set up (per their private payout
-    account) can be booked. Returns the Connect account the payment is destined for."""
-    if expert.status != "active":
-        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
-    if not account.stripeAccountId or not account.payoutsEnabled:
-        raise FailedPrecondition(
-            "this expert has not finished payout setup and cannot be booked yet",
-            reason="expert_payouts_not_ready",
-        )
-    return account.stripeAccountId
+    """The one bookability policy (`calendar.bookability`), asked of the private payout
+    account. Returns the Connect account the payment is destined for."""
+    destination = (account.stripeAccountId or None) if account.payoutsEnabled else None
+    refused = bookability.not_bookable(
+        status=expert.status,
+        vacation_mode=expert.availability.vacationMode,
+        payouts_enabled=destination is not None,
+    )
+    if refused is not None or destination is None:
+        raise (refused or bookability.PAYOUTS_NOT_READY).error()
+    return destination
+
+
+def check_revival(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    *,
+    session: ExpertSession,
+    expert: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Reviving an expired hold (its payment came late) books that time anew, so it runs the
+    full check of a booking, read in the caller's transaction: the expert is still bookable
+    (`check_bookable_expert`: active, payouts ready) and the time still passes every slot rule
+    (`availability.check_bookable`: started, notice, vacation, blackout, hours, caps, overlap).
+    Raises the typed error a new booking would get."""
+    if not expert:
+        raise bookability.NOT_ACTIVE.error()
+    public = PublicExpert.model_validate(expert)
+    check_bookable_expert(
+        public, payouts.load_account(db, session.expertId, transaction=transaction)
+    )
+    availability.check_bookable(
+        db,
+        expert=public,
+        session_type=session.sessionType,
+        date=None,
+        start_time=None,
+        duration=session.duration,
+        now=now,
+        start=session.scheduledDate,
+        exclude_session_id=session.sessionId,
+        transaction=transaction,
+    )
 
 
 def new_session(
@@ -331,7 +452,9 @@ def new_session(
     hold_expires: datetime,
     now: datetime,
 ) -> ExpertSession:
-    """The pending session a booking creates, held until `hold_expires` (pure)."""
+    """The pending session a booking creates, held until `hold_expires` (pure). It snapshots
+    the terms in force now (price, currency, duration, the expert's cancellation policy): later
+    profile changes never alter them."""
     return ExpertSession(
         sessionId=session_id,
         userId=caller.uid,
@@ -356,6 +479,7 @@ def new_session(
         specialRequests=request.specialRequests,
         preparationMaterials=request.preparationMaterials,
         createdAt=now,
+        cancellationPolicy=expert.availability.cancellationPolicy,
     )
 
 
@@ -372,7 +496,7 @@ def create_booking_request(
     commit), then create the PaymentIntent and the hold's expiry task; undo on failure."""
     check_booker(caller, request)
     expert = load_expert(db, request.expertId)
-    destination = check_bookable_expert(expert, payouts.load_account(db, request.expertId))
+    check_bookable_expert(expert, payouts.load_account(db, request.expertId))
     now = clock.now()
     slot = bookable_slot(
         db,
@@ -384,39 +508,51 @@ def create_booking_request(
         now=now,
         start=request.start_instant(),
     )
-    history = client_history(db, user_id=caller.uid, expert_id=expert.expertId)
-    quote = pricing.quote_session_price(
-        expert.pricing, session_type=request.sessionType, duration=request.duration, history=history
-    )
+    history = client_history(db, user_id=caller.uid, expert_id=expert.expertId, now=now)
     session_id = db.collection(col.EXPERT_SESSIONS).document().id
-    hold_expires = now + holds.HOLD_DURATION
-    session = new_session(
-        session_id=session_id,
-        caller=caller,
-        request=request,
-        expert=expert,
-        slot=slot,
-        quote=quote,
-        hold_expires=hold_expires,
-        now=now,
-    )
+    hold_expires = holds.hold_expiry(booked_at=now, start=slot.start)
     contacts = _contacts(db, caller=caller, expert=expert)
-    session = claim_time(
-        db,
-        session=session,
-        slot=slot,
-        expert=expert,
-        contacts=contacts,
-        clock=clock,
-        payments=payments,
-    )
+    for first_time_claimable in (True, False):
+        quote = pricing.quote_session_price(
+            expert.pricing,
+            session_type=request.sessionType,
+            duration=request.duration,
+            history=history,
+            first_time_claimable=first_time_claimable,
+        )
+        first = expert.pricing.firstTimeDiscount
+        session = new_session(
+            session_id=session_id,
+            caller=caller,
+            request=request,
+            expert=expert,
+            slot=slot,
+            quote=quote,
+            hold_expires=hold_expires,
+            now=now,
+        )
+        try:
+            session = claim_time(
+                db,
+                session=session,
+                slot=slot,
+                expert=expert,
+                contacts=contacts,
+                clock=clock,
+                payments=payments,
+                first_time_cap=(
+                    first.maxSessions if first and quote.discountKind == "first_time" else None
+                ),
+            )
+            break
+        except FirstTimeClaimsTaken:
+            continue  # live bookings hold every claim: quote again without the discount
     intent: PaymentIntentInfo | None = None
     try:
         intent = payments.create_payment_intent(
             amount=quote.amount,
             currency=quote.currency,
-            destination=destination,
-            application_fee=quote.platformFee,
+            transfer_group=session_id,
             metadata={"sessionId": session_id, "expertId": expert.expertId, "userId": caller.uid},
             description=_description(expert, request.sessionType, slot),
             idempotency_key=f"{session_id}-pi",

@@ -8,7 +8,7 @@ safety net. Both call `expire_hold`, whose transaction moves the session from `p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from google.cloud import firestore
@@ -27,6 +27,24 @@ EXPIRY_GRACE = timedelta(seconds=30)
 """The task runs this long after expiry, so a slightly early clock never finds it not yet due."""
 
 ExpirySource = Literal["task", "sweep", "booking"]
+
+
+def hold_expiry(*, booked_at: datetime, start: datetime) -> datetime:
+    """Policy (pure): a hold lasts 30 minutes, and never past the session's start, so a session
+    that has begun can never be confirmed by a payment on a still-live hold."""
+    return min(booked_at + HOLD_DURATION, start)
+
+
+def hold_is_over(session: ExpertSession, *, now: datetime) -> bool:
+    """An unpaid hold whose time is up, released already or not yet (pure): a payment for it
+    is a new booking of that time and gets the full bookability check."""
+    if session.status == "cancelled":
+        return session.cancellationReason == "hold_expired"
+    return (
+        session.status == "pending"
+        and session.holdExpiresAt is not None
+        and session.holdExpiresAt <= now
+    )
 
 
 def expiry_task_id(session_id: str) -> str:

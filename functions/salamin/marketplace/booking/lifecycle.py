@@ -1,4 +1,5 @@
-"""After booking: cancel (with the refund tiers), reschedule, complete, no-shows.
+"""After booking: cancel (with the refund tiers), reschedule, complete, no-shows (their
+windows, disputes and the payout that follows: delivery.py, disputes.py).
 
 Each change is one transaction over the session, its calendar docs, the ledger, the expert's
 counters and the emails; a Stripe refund it decides is stored as `refund` (pending) in that
@@ -21,10 +22,18 @@ from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
 from salamin.gateways.stripe_gateway import PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import booking, holds, ledger, notifications, performance
+from salamin.marketplace.booking import (
+    booking,
+    delivery,
+    holds,
+    ledger,
+    notifications,
+    performance,
+)
 from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
+from salamin.models.expert import CancellationPolicy
 from salamin.models.session import (
     ExpertSession,
     Party,
@@ -33,28 +42,69 @@ from salamin.models.session import (
     cancellation_update,
 )
 
-FULL_REFUND_NOTICE = timedelta(hours=24)
 HALF_REFUND_NOTICE = timedelta(hours=2)
+"""`partial` refund policy: a late cancellation refunds half down to this long before the start."""
 FREE_RESCHEDULE_NOTICE = timedelta(hours=24)
-NO_SHOW_AFTER = timedelta(minutes=15)
+"""Nobody moves a session that starts sooner than this, and an expert never moves one to a time
+sooner than this."""
+PARTIAL_REFUND_PERCENT = 50
 
 
-def refund_percentage(*, cancelled_by: Party, notice: timedelta) -> int:
-    """Policy (spec): expert cancels -> 100; user with >= 24 h notice -> 100; with >= 2 h -> 50;
-    under 2 h -> 0. `notice` is start time minus cancellation time; the boundaries are
-    inclusive (exactly 24 h is a full refund, exactly 2 h is half)."""
-    if cancelled_by == "expert":
+def candidate_refund_percentage(*, policy: CancellationPolicy, notice: timedelta) -> int:
+    """Policy (pure): what the candidate's own cancellation refunds under the expert's policy as
+    snapshotted at booking. `notice` is start time minus cancellation time; boundaries inclusive.
+
+    - `notice >= minimumNotice` hours: 100, whatever `refundPolicy` says;
+    - a later ("late") cancellation is still accepted (the time is freed and the expert told),
+      and refunds per `refundPolicy`: `full` 100; `partial` 50 while `notice >= 2 h`, else 0 (the
+      spec's tiers: with the default 24 h notice, exactly 24 h -> 100, 2 h -> 50, < 2 h -> 0);
+      `none` 0.
+    `allowCancellation` is not read here: `check_candidate_may_cancel` refuses before."""
+    if notice >= timedelta(hours=policy.minimumNotice):
         return 100
-    if notice >= FULL_REFUND_NOTICE:
+    if policy.refundPolicy == "full":
         return 100
-    if notice >= HALF_REFUND_NOTICE:
-        return 50
+    if policy.refundPolicy == "partial" and notice >= HALF_REFUND_NOTICE:
+        return PARTIAL_REFUND_PERCENT
     return 0
 
 
-def refund_amount(*, price: int, percentage: int, already_refunded: int) -> int:
-    """`percentage` of the price (rounded half up), never more than what is left to refund."""
-    return min(money.percent_of(price, percentage), price - already_refunded)
+def refund_percentage(
+    *,
+    cancelled_by: Party,
+    notice: timedelta,
+    policy: CancellationPolicy | None = None,
+    expert_moved: bool = False,
+) -> int:
+    """Policy (pure): the refund tier of a paid session's cancellation. The expert cancelling,
+    or the candidate cancelling after the expert moved the session, refunds 100; otherwise
+    `candidate_refund_percentage` under `policy` (default: the spec's tiers)."""
+    if cancelled_by == "expert" or expert_moved:
+        return 100
+    return candidate_refund_percentage(policy=policy or CancellationPolicy(), notice=notice)
+
+
+def check_candidate_may_cancel(session: ExpertSession) -> None:
+    """Policy (pure): `allowCancellation: false` (as snapshotted) refuses the candidate's
+    cancellation of a paid session, unless the expert has moved it since (they changed the
+    deal, so the candidate may walk away with everything)."""
+    if not session.cancellationPolicy.allowCancellation and session.rescheduledBy != "expert":
+        raise FailedPrecondition(
+            "this expert's cancellation policy does not allow candidates to cancel; "
+            "contact the expert or reschedule instead",
+            reason="cancellation_not_allowed",
+        )
+
+
+def refund_amount(
+    *, price: int, percentage: int, already_refunded: int, captured: int | None = None
+) -> int:
+    """Policy (pure): `percentage` of what is still paid (the original price minus what was
+    refunded already; rounded half up), never more than what is left of what was captured
+    (`captured` defaults to the price)."""
+    remaining = max(price - already_refunded, 0)
+    left = max((price if captured is None else captured) - already_refunded, 0)
+    return min(money.percent_of(remaining, percentage), left)
 
 
 def _authorize(caller: Caller, session: ExpertSession, role: Party) -> None:
@@ -136,7 +186,8 @@ class CancelDecision(SalaminModel):
 def decide_cancellation(
     session: ExpertSession, *, cancelled_by: Party, now: datetime
 ) -> CancelDecision:
-    """The refund tier and amount, or why this session cannot be cancelled (pure)."""
+    """The refund tier and amount, or why this session cannot be cancelled (pure). Reads only
+    the session: its snapshotted policy, who moved it last, its price and what was refunded."""
     if session.status == "cancelled":
         return CancelDecision(
             already=True,
@@ -156,7 +207,14 @@ def decide_cancellation(
             "the session has started; report a no-show instead of cancelling",
             reason="session_started",
         )
-    percentage = refund_percentage(cancelled_by=cancelled_by, notice=session.scheduledDate - now)
+    if cancelled_by == "user":
+        check_candidate_may_cancel(session)
+    percentage = refund_percentage(
+        cancelled_by=cancelled_by,
+        notice=session.scheduledDate - now,
+        policy=session.cancellationPolicy,
+        expert_moved=session.rescheduledBy == "expert",
+    )
     amount = refund_amount(
         price=session.price, percentage=percentage, already_refunded=session.refundedAmount
     )
@@ -256,20 +314,52 @@ def settle_quietly(
 # --- reschedule ----------------------------------------------------------------------------------
 
 
-def check_reschedule(session: ExpertSession, *, caller: Caller, now: datetime) -> None:
-    """Who may move a session, and when (pure): its user or expert, a confirmed session, free
-    of charge only 24 h or more before it starts."""
+def check_reschedule(session: ExpertSession, *, caller: Caller, now: datetime) -> Party:
+    """Who may move a session, and when (pure): its user or expert, a confirmed session, 24 h or
+    more before it starts. The candidate moves it only while cancelling would refund in full, so
+    a move never turns a late (partial or no) refund into a full one under the new date.
+    Returns the mover's role."""
     if caller.uid not in (session.userId, session.expertId):
         raise PermissionDenied("only the session's user or expert can reschedule it")
     if session.status != "confirmed":
         raise FailedPrecondition(
             f"a {session.status} session cannot be rescheduled", reason="invalid_session_state"
         )
-    if session.scheduledDate - now < FREE_RESCHEDULE_NOTICE:
+    notice = session.scheduledDate - now
+    if notice < FREE_RESCHEDULE_NOTICE:
         raise FailedPrecondition(
             "sessions can be moved free of charge only 24 hours or more before they start; "
             "cancel instead",
             reason="too_late_to_reschedule",
+        )
+    role: Party = "expert" if caller.uid == session.expertId else "user"
+    if (
+        role == "user"
+        and (session.cancellationPolicy.allowCancellation or session.rescheduledBy == "expert")
+        and refund_percentage(
+            cancelled_by="user",
+            notice=notice,
+            policy=session.cancellationPolicy,
+            expert_moved=session.rescheduledBy == "expert",
+        )
+        < 100
+    ):
+        hours = session.cancellationPolicy.minimumNotice
+        raise FailedPrecondition(
+            f"this expert asks for {hours} hours' notice; a session inside it can no longer be "
+            "moved, only cancelled under the policy",
+            reason="too_late_to_reschedule",
+        )
+    return role
+
+
+def check_new_start(*, role: Party, new_start: datetime, now: datetime) -> None:
+    """Policy (pure): an expert never moves a session to less than 24 h ahead (the candidate's
+    late-cancellation tiers would then apply to a date they did not choose)."""
+    if role == "expert" and new_start - now < FREE_RESCHEDULE_NOTICE:
+        raise FailedPrecondition(
+            "an expert can move a session only to a time 24 hours or more ahead",
+            reason="new_time_too_soon",
         )
 
 
@@ -286,6 +376,7 @@ def moved_session(
     units: list[str],
     tokens: list[str],
     now: datetime,
+    moved_by: Party,
 ) -> ExpertSession:
     """The session at its new time, holding the new time's units and tokens (pure)."""
     return session.model_copy(
@@ -301,6 +392,7 @@ def moved_session(
             "rescheduleCount": session.rescheduleCount + 1,
             "inviteSequence": session.inviteSequence + 1,
             "rescheduledAt": now,
+            "rescheduledBy": moved_by,
         }
     )
 
@@ -315,6 +407,7 @@ RESCHEDULE_FIELDS = (
     "rescheduleCount",
     "inviteSequence",
     "rescheduledAt",
+    "rescheduledBy",
 )
 """What a move changes on the session document (its claims go to `occupancy.write_claims`)."""
 
@@ -338,8 +431,9 @@ def reschedule_session(
     clock: Clock,
     start: datetime | None = None,
 ) -> ExpertSession:
-    """Move a confirmed session, free of charge, when it is 24 h or more away. The new time is
-    `start` (an instant) or the expert-local `date` + `start_time`.
+    """Move a confirmed session, free of charge, when it is 24 h or more away (`check_reschedule`;
+    an expert only to 24 h or more ahead, `check_new_start`). The new time is `start` (an
+    instant) or the expert-local `date` + `start_time`; price, policy and duration stay as booked.
 
     Outside the transaction: `check_reschedule` and the slot rules. Inside: read the session
     (unchanged?), the new time's locks and tokens and what the old time holds; then free what
@@ -350,7 +444,7 @@ def reschedule_session(
     if not snap.exists:
         raise NotFound("no such session", reason="session_not_found")
     current = holds.load_session(snap)
-    check_reschedule(current, caller=caller, now=now)
+    role = check_reschedule(current, caller=caller, now=now)
     expert = booking.load_expert(db, current.expertId)
     slot = booking.bookable_slot(
         db,
@@ -363,12 +457,17 @@ def reschedule_session(
         start=start,
         exclude_session_id=session_id,
     )
+    check_new_start(role=role, new_start=slot.start, now=now)
     units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
 
     @firestore.transactional
     def txn(transaction: firestore.Transaction) -> ExpertSession:
         session = _load(transaction, db, session_id)
-        if session.status != "confirmed" or session.scheduledDate != current.scheduledDate:
+        if (
+            session.status != "confirmed"
+            or session.scheduledDate != current.scheduledDate
+            or session.rescheduledBy != current.rescheduledBy
+        ):
             raise FailedPrecondition(
                 "the session changed meanwhile; reload and try again", reason="session_changed"
             )
@@ -417,6 +516,7 @@ def reschedule_session(
             units=units,
             tokens=tokens,
             now=now,
+            moved_by=role,
         )
         transaction.update(
             holds.session_ref(db, session_id), {k: getattr(moved, k) for k in RESCHEDULE_FIELDS}
@@ -433,7 +533,7 @@ def reschedule_session(
     return txn(db.transaction())
 
 
-# --- completion and no-shows ---------------------------------------------------------------------
+# --- completion and no-shows (the window and the close task: delivery.py) ---------------------
 
 
 def mark_session_completed(
@@ -444,7 +544,8 @@ def mark_session_completed(
     session_notes: str | None,
     clock: Clock,
 ) -> ExpertSession:
-    """The expert closes a session that has started; counts it for the client and the expert."""
+    """The expert closes a session after its scheduled end; counts it for the client and the
+    expert. The payout still waits for the dispute window (delivery.close_session)."""
     now = clock.now()
     ref = holds.session_ref(db, session_id)
 
@@ -458,39 +559,25 @@ def mark_session_completed(
             raise FailedPrecondition(
                 f"a {session.status} session cannot be completed", reason="invalid_session_state"
             )
-        if now < session.scheduledDate:
-            raise FailedPrecondition(
-                "the session has not started yet", reason="session_not_started"
-            )
-        stats = performance.read_stats(transaction, db, session.expertId)
-        client = performance.client_ref(db, session.expertId, session.userId)
-        before = int(
-            (client.get(transaction=transaction).to_dict() or {}).get("completedSessions", 0)
-        )
-        counters = {}
-        if before == 0:
-            counters["distinctClients"] = 1
-        elif before == 1:
-            counters["repeatClients"] = 1
-        transaction.set(
-            client, {"completedSessions": before + 1, "lastCompletedAt": now}, merge=True
-        )
-        updates: dict[str, Any] = {"status": "completed", "completedAt": now}
-        if session_notes:
-            updates["sessionNotes"] = session_notes
+        delivery.check_completion_time(session, now=now)
+        read = delivery.read_completion(transaction, db, session)
+        updates = delivery.completion_update(by="expert", now=now, notes=session_notes)
         transaction.update(ref, updates)
-        performance.write_stats(
-            transaction,
-            db,
-            session.expertId,
-            stats,
-            completed_sessions=1,
-            counters=counters,
-            extra={"performance.lastSessionDate": session.scheduledDate},
+        delivery.write_completion_counts(transaction, db, session, read, delta=1, now=now)
+        return session.model_copy(
+            update={"status": "completed", "completedAt": now, "completedBy": "expert"}
         )
-        return session.model_copy(update={"status": "completed", "completedAt": now})
 
     return txn(db.transaction())
+
+
+def _disputable(session: ExpertSession) -> bool:
+    """The expert has already said the session took place (or that the candidate was absent)."""
+    return session.status == "completed" or (
+        session.status == "no_show"
+        and session.noShow is not None
+        and session.noShow.party == "user"
+    )
 
 
 def report_no_show(
@@ -502,8 +589,10 @@ def report_no_show(
     clock: Clock,
     payments: PaymentsGateway,
 ) -> ExpertSession:
-    """15 minutes or more after the start: the expert reports the candidate absent (no refund),
-    or the candidate reports the expert absent (full refund of what was paid)."""
+    """From 15 minutes after the start until the dispute window closes: the expert reports the
+    candidate absent (no refund), or the candidate reports the expert absent: a full refund of
+    what was paid, unless the expert had already marked the session completed (or the candidate
+    absent), in which case a dispute is opened for an admin and no money moves."""
     now = clock.now()
     ref = holds.session_ref(db, session_id)
     reporter: Party = "expert" if absent == "user" else "user"
@@ -512,18 +601,27 @@ def report_no_show(
     def txn(transaction: firestore.Transaction) -> ExpertSession:
         session = _load(transaction, db, session_id)
         _authorize(caller, session, reporter)
-        if session.status == "no_show":
+        if session.status == "no_show" and session.noShow and session.noShow.party == absent:
             return session
-        if session.status != "confirmed":
+        if session.dispute is not None:
+            if session.dispute.status == "open" and absent == "expert":
+                return session
+            raise FailedPrecondition(
+                "this session is disputed, or its dispute was decided",
+                reason="invalid_session_state",
+            )
+        dispute = absent == "expert" and _disputable(session)
+        if session.status != "confirmed" and not dispute:
             raise FailedPrecondition(
                 f"a {session.status} session cannot be marked a no-show",
                 reason="invalid_session_state",
             )
-        if now < session.scheduledDate + NO_SHOW_AFTER:
-            raise FailedPrecondition(
-                "a no-show can be reported from 15 minutes after the start",
-                reason="too_early",
+        delivery.check_no_show_time(session, now=now)
+        if dispute:
+            transaction.update(
+                ref, delivery.open_dispute(transaction, db, session=session, now=now)
             )
+            return session
         stats = performance.read_stats(transaction, db, session.expertId)
         contacts = _contacts(transaction, db, session_id) if absent == "expert" else {}
         updates: dict[str, Any] = {

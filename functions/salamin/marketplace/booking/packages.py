@@ -62,7 +62,6 @@ class PackagePayments(Protocol):
         amount: int,
         metadata: dict[str, str],
         idempotency_key: str,
-        reverse_transfer: bool = True,
     ) -> RefundInfo: ...
 
 
@@ -282,7 +281,6 @@ def refund_unused_credits(
         amount=refund.amount,
         metadata={PURCHASE_KEY: purchase_id, "reason": "unused_package_credits"},
         idempotency_key=refund.idempotencyKey,
-        reverse_transfer=False,  # a platform charge: no transfer or fee to reverse
     )
     done = [
         r.model_copy(update={"status": "succeeded", "refundId": made.id}).to_firestore()

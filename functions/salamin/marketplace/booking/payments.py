@@ -17,9 +17,9 @@ refunded`). An event that arrives late (a failure after a success) changes nothi
 
 A payment that succeeds after its hold expired is confirmed if the time is still free (the locks
 and cap tokens are taken again in the same transaction), else it is refunded in full and the
-user is told. A payment that arrives at or after the session's start is refunded in full, and a
-still pending session is cancelled with reason `payment_after_start`. A payment for a session we
-do not know is refunded in full.
+user is told. A hold ends at the session's start at the latest, so a payment that arrives at or
+after the start is refunded in full and its still pending session cancelled with the
+bookability reason `time_passed`. A payment for a session we do not know is refunded in full.
 """
 
 from __future__ import annotations
@@ -50,10 +50,17 @@ from salamin.gateways.stripe_gateway import (
     StripeEvent,
 )
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import holds, ledger, notifications, performance
+from salamin.marketplace.booking import (
+    booking,
+    delivery,
+    holds,
+    ledger,
+    notifications,
+    performance,
+)
 from salamin.marketplace.booking.events import already_applied, record_event, record_plain
 from salamin.marketplace.calendar import occupancy
-from salamin.models.notifications import AdminNotification
+from salamin.models.notifications import RefundFailedNotification
 from salamin.models.session import (
     ExpertSession,
     ExpertTransaction,
@@ -82,7 +89,6 @@ def with_payment_status(current: str, new: str) -> str:
 
 
 PaymentStep = Literal["orphan", "already", "occupy", "refund"]
-PAYMENT_AFTER_START = "payment_after_start"
 
 
 def decide_payment(
@@ -94,9 +100,7 @@ def decide_payment(
     - `already`: the session is paid already;
     - `occupy`: a pending hold, or an expired hold whose time is still ahead: take the time
       (which may still turn out to be gone);
-    - `refund` with a reason: the session cannot be booked any more; `payment_after_start`
-      when the money arrived at or after the session's start (a session that has begun is never
-      confirmed: the payment goes back in full and a pending hold is cancelled with that reason).
+    - `refund` with a reason: the session cannot be booked any more.
     """
     if session is None:
         return "orphan", "unknown_session"
@@ -108,10 +112,10 @@ def decide_payment(
         return "orphan", "mismatch"
     if PAYMENT_RANK[session.paymentStatus] >= PAYMENT_RANK["paid"]:
         return "already", None
-    if session.status in ("pending", "cancelled") and session.scheduledDate <= now:
-        return "refund", PAYMENT_AFTER_START
     if session.status == "pending" or (
-        session.status == "cancelled" and session.cancellationReason == "hold_expired"
+        session.status == "cancelled"
+        and session.cancellationReason == "hold_expired"
+        and session.scheduledDate > now
     ):
         return "occupy", None
     return "refund", "session_not_bookable"
@@ -176,6 +180,11 @@ def confirm_payment(
         stats = performance.read_stats(transaction, db, session.expertId)
         session = occupancy.read_claims(transaction, db, session)
         taken: occupancy.Occupancy | None = None
+        if step == "occupy" and holds.hold_is_over(session, now=now):  # paid after the hold
+            try:
+                booking.check_revival(transaction, db, session=session, expert=expert, now=now)
+            except (FailedPrecondition, InvalidArgument) as exc:
+                step, reason = "refund", str(exc.details.get("reason") or "session_not_bookable")
         if step == "occupy":
             try:
                 taken = _read_own_time(transaction, db, session, expert, now)
@@ -368,7 +377,8 @@ def settle(
     tasks: TaskScheduler | None,
     clock: Clock | None = None,
 ) -> ExpertSession | None:
-    """Redo-safe effects of the stored state: drop the expiry task, make a pending refund."""
+    """Redo-safe effects of the stored state: drop the expiry task, enqueue a confirmed
+    session's close task (delivery.py), make a pending refund."""
     snap = holds.session_ref(db, session_id).get()
     if not snap.exists:
         return None
@@ -378,6 +388,7 @@ def settle(
             tasks.delete(queue=holds.EXPIRY_QUEUE, task_id=holds.expiry_task_id(session_id))
         except Exception as exc:  # an expiry task that still runs finds nothing to do
             log("hold.task_delete_failed", severity="WARNING", sessionId=session_id, error=str(exc))
+    delivery.schedule_close(tasks, session)
     if session.refund is not None and session.refund.status == "pending":
         session = make_pending_refund(db, session=session, payments=payments, clock=clock)
     return session
@@ -540,8 +551,7 @@ def write_refund_failure(
                 "refund.refundId": failure.refund_id or record.refundId,
             }
         )
-    notice = AdminNotification(
-        type="refund_failed",
+    notice = RefundFailedNotification(
         createdAt=now,
         sessionId=session.sessionId,
         expertId=session.expertId,

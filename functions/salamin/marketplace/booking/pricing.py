@@ -5,10 +5,14 @@ half up, computed with integers (`round_half_up`). So a USD 125.00/h rate for 45
 9375 cents exactly, and USD 99.99/h for 50 minutes is 8332.5 -> 8333 cents.
 
 Discounts (spec `firstTimeDiscount`, `bulkDiscounts`) never stack: the larger one applies.
-- first-time: the user has no completed session with this expert yet, and holds fewer than
-  `maxSessions` paid bookings with them (so at most `maxSessions` sessions get it);
+- first-time: the user has no completed session with this expert yet, and their paid
+  sessions plus their live (unexpired, unpaid) holds with them are fewer than `maxSessions`.
+  Holds count so that several holds opened side by side cannot each take the discount; a
+  booking that takes it also claims one of `maxSessions` claim documents in its atomic commit
+  (booking.py), so concurrent requests cannot either;
 - bulk: this booking is at least the `minimumSessions`-th paid session of the user with this
-  expert (cancelled and unpaid sessions do not count).
+  expert. Cancelled and unpaid sessions, live holds, and sessions refunded in full (an expert
+  who did not show up, a dispute decided for the candidate) do not count.
 The discount is `round_half_up(base * percentage / 100)` and is taken off the base amount.
 A price Stripe would refuse (below the currency's minimum charge, `core.money`) is refused here,
 at quote time, with `amount_below_minimum`.
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 
 from salamin.core.errors import InvalidArgument
 from salamin.core.money import check_chargeable, percent_of, round_half_up
-from salamin.models.expert import ExpertPricing
+from salamin.models.expert import ExpertPricing, FirstTimeDiscount
 from salamin.models.session import PriceQuote
 
 PLATFORM_FEE_PERCENT = 20
@@ -50,13 +54,32 @@ class ClientHistory:
 
     completed_sessions: int = 0
     paid_sessions: int = 0
-    """Paid, not cancelled sessions (confirmed, completed or no-show)."""
+    """Paid, not cancelled, not fully refunded sessions (confirmed, completed or no-show)."""
+    live_holds: int = 0
+    """Unpaid holds whose time is not up yet."""
+
+
+def first_time_applies(discount: FirstTimeDiscount | None, *, history: ClientHistory) -> bool:
+    """Policy (pure): the first-time discount is for someone who has not had a session with
+    this expert yet, at most `maxSessions` times, counting live holds as taken."""
+    return (
+        discount is not None
+        and discount.percentage > 0
+        and history.completed_sessions == 0
+        and history.paid_sessions + history.live_holds < discount.maxSessions
+    )
 
 
 def quote_session_price(
-    pricing: ExpertPricing, *, session_type: str, duration: int, history: ClientHistory
+    pricing: ExpertPricing,
+    *,
+    session_type: str,
+    duration: int,
+    history: ClientHistory,
+    first_time_claimable: bool = True,
 ) -> PriceQuote:
-    """The price of one session, with the discount applied and the fee split out."""
+    """The price of one session, with the discount applied and the fee split out.
+    `first_time_claimable=False`: every first-time claim is held by another live booking."""
     type_pricing = pricing.sessionTypes.get(session_type)  # type: ignore[call-overload]
     if type_pricing is None:
         raise InvalidArgument.at("sessionType", "this expert does not offer that session type")
@@ -68,12 +91,7 @@ def quote_session_price(
     kind = "none"
     percentage = 0
     first = pricing.firstTimeDiscount
-    if (
-        first is not None
-        and history.completed_sessions == 0
-        and history.paid_sessions < first.maxSessions
-        and first.percentage > 0
-    ):
+    if first is not None and first_time_claimable and first_time_applies(first, history=history):
         kind, percentage = "first_time", first.percentage
     session_number = history.paid_sessions + 1
     for tier in pricing.bulkDiscounts or []:

@@ -27,7 +27,6 @@ from salamin.models.expert import (
     ExpertVerification,
     VerificationDocument,
 )
-from salamin.models.notifications import AdminNotification
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 """Callable payloads top out near 10 MB; base64 adds a third, so 5 MB of file is the safe cap."""
@@ -213,14 +212,17 @@ def upload_verification_document(
             )
         documents.append(record.to_firestore())
         transaction.update(app_ref, {"verification.documentsSubmitted": documents})
-        notice = AdminNotification(
-            type="expert_document_review",
-            expertId=expert_id,
-            documentType=document_type,
-            fileName=path,
-            createdAt=now,
+        transaction.create(
+            notification_ref,
+            {
+                "type": "expert_document_review",
+                "expertId": expert_id,
+                "documentType": document_type,
+                "fileName": path,
+                "createdAt": now,
+                "status": "pending",
+            },
         )
-        transaction.create(notification_ref, notice.to_firestore())
 
     try:
         txn(db.transaction())
