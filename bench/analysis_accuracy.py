@@ -133,7 +133,8 @@ def score_clip(built: Built, m: Any) -> dict[str, Any]:
                pauseErrSum=round(sum(perr), 4), pauseErrN=len(perr),
                pauseF1=_f1(ptp, pnd, png), fillerF1=_f1(tp, nd, ng),
                audioConfidence=m.signalQuality.audioConfidence,
-               snrDb=m.signalQuality.snrDb, speechS=m.signalQuality.speechDuration,
+               snrDb=m.signalQuality.snrDb, highBandDb=m.signalQuality.highBandDb,
+               speechS=m.signalQuality.speechDuration,
                recognizer=m.signalQuality.meanRecognizerConfidence)  # fmt: skip
     row["missedFillers"] = _missed(m, truth)
     return row

@@ -263,7 +263,8 @@ def make_expert(i: int, rng: random.Random, now: datetime) -> dict[str, Any]:
             },
         }
     )
-    return public_expert_document(profile)
+    # payouts set up, as for every expert these measurements have always assumed bookable
+    return {**public_expert_document(profile), "payoutsEnabled": True}
 
 
 def seed(db: Any, count: int, *, now: datetime) -> float:

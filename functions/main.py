@@ -82,6 +82,11 @@ def reportNoShow(req: https_fn.CallableRequest[Any]) -> Any:
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
+def resolveDispute(req: https_fn.CallableRequest[Any]) -> Any:
+    return callable_.run(req, booking_api.resolve_dispute, stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
 def submitSessionFeedback(req: https_fn.CallableRequest[Any]) -> Any:
     return callable_.run(
         req, booking_api.submit_session_feedback, stripe_key=STRIPE_SECRET_KEY.value
@@ -114,6 +119,15 @@ def stripeWebhook(req: https_fn.Request) -> https_fn.Response:
 )
 def expireHold(req: tasks_fn.CallableRequest[Any]) -> Any:
     return booking_api.expire_hold_task(req.data, stripe_key=STRIPE_SECRET_KEY.value)
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=60),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=20),
+    secrets=[STRIPE_SECRET_KEY],
+)
+def closeSession(req: tasks_fn.CallableRequest[Any]) -> Any:
+    return booking_api.close_session_task(req.data, stripe_key=STRIPE_SECRET_KEY.value)
 
 
 @scheduler_fn.on_schedule(schedule="every 5 minutes", secrets=[STRIPE_SECRET_KEY])

@@ -226,7 +226,10 @@ class Stack:
             "firestore websocket": p.firestore_ws,
             "functions discovery": p.discovery,
         }
+        deadline = time.monotonic() + 20  # a suite stopped just now may still be exiting
         for name, port in names.items():
+            while not _port_free(port) and time.monotonic() < deadline:
+                time.sleep(0.5)
             if not _port_free(port):
                 raise StackError(
                     f"port {port} ({name}) is in use: stop the other process "

@@ -137,11 +137,18 @@ class StripeState:
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     links: dict[str, _LinkToken] = field(default_factory=dict)
 
     def clear(self) -> None:
-        for store in (self.payment_intents, self.charges, self.refunds, self.accounts):
+        for store in (
+            self.payment_intents,
+            self.charges,
+            self.refunds,
+            self.accounts,
+            self.transfers,
+        ):
             store.clear()
         self.events.clear()
         self.links.clear()
@@ -184,6 +191,9 @@ class StripeState:
             ("GET", re.compile(rf"/v1/accounts/{seg}"), self._get_account),
             ("POST", re.compile(rf"/v1/accounts/{seg}"), self._update_account),
             ("POST", re.compile(r"/v1/account_links"), self._create_account_link),
+            ("POST", re.compile(r"/v1/transfers"), self._create_transfer),
+            ("GET", re.compile(r"/v1/transfers"), self._list_transfers),
+            ("GET", re.compile(rf"/v1/transfers/{seg}"), self._get_transfer),
             ("GET", re.compile(rf"/v1/events/{seg}"), self._get_event),
         ]
 
@@ -198,6 +208,7 @@ class StripeState:
             "ch_": self.charges,
             "re_": self.refunds,
             "acct_": self.accounts,
+            "tr_": self.transfers,
             "evt_": self.events,
         }
 
@@ -316,24 +327,26 @@ class StripeState:
         destination = require(
             {"transfer_data[destination]": data.get("destination")}, "transfer_data[destination]"
         )
+        self._check_destination(destination, param="transfer_data[destination]")
+        out: dict[str, Any] = {"destination": destination}
+        if "amount" in data:
+            out["amount"] = as_int(data["amount"], param="transfer_data[amount]", minimum=1)
+        return out
+
+    def _check_destination(self, destination: Any, *, param: str) -> None:
+        """A connected account that exists and may receive transfers (Stripe's checks)."""
         account = self.accounts.get(destination)
         if account is None:
             raise StripeApiError.invalid(
-                f"No such destination: '{destination}'",
-                param="transfer_data[destination]",
-                code="resource_missing",
+                f"No such destination: '{destination}'", param=param, code="resource_missing"
             )
         if not _can_receive_transfers(account):
             raise StripeApiError.invalid(
                 "Your destination account needs to have at least one of the following "
                 "capabilities enabled: transfers, crypto_transfers, legacy_payments",
-                param="transfer_data[destination]",
+                param=param,
                 code="insufficient_capabilities_for_transfer",
             )
-        out: dict[str, Any] = {"destination": destination}
-        if "amount" in data:
-            out["amount"] = as_int(data["amount"], param="transfer_data[amount]", minimum=1)
-        return out
 
     def _check_fee(
         self, params: dict[str, Any], pi: dict[str, Any], ctx: RequestContext
@@ -820,6 +833,144 @@ class StripeState:
         if refund is None:
             raise StripeApiError.missing("refund", refund_id)
         return refund
+
+    # ------------------------------------------------------------------ transfers
+
+    def _create_transfer(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """Separate charges and transfers: money from the platform to a connected account.
+
+        As Stripe: the destination must exist and have the transfers capability; with
+        `source_transaction` the charge must have succeeded, be in the same currency, and the
+        amount can never exceed what is left of it (captured - refunded - already transferred
+        from it); without one the platform's available balance pays, which in test mode is
+        empty (funds from card charges are pending), so it is refused as insufficient.
+        """
+        reject_unknown(
+            params,
+            {
+                "amount",
+                "currency",
+                "destination",
+                "source_transaction",
+                "transfer_group",
+                "metadata",
+                "description",
+                "source_type",
+                "expand",
+            },
+        )
+        currency = self._check_currency(require(params, "currency"))
+        amount = as_int(require(params, "amount"), param="amount", minimum=1)
+        destination = as_str(require(params, "destination"), param="destination")
+        self._check_destination(destination, param="destination")
+        source = params.get("source_transaction")
+        if not source:
+            raise StripeApiError.invalid(
+                "You have insufficient available funds in your Stripe account. Try adding "
+                "funds directly to your available balance by creating Charges using the "
+                "4000000000000077 test card.",
+                param="amount",
+                code="balance_insufficient",
+            )
+        charge = self.charges.get(str(source))
+        if charge is None:
+            raise StripeApiError.missing("charge", str(source), param="source_transaction")
+        if charge["status"] != "succeeded" or not charge["captured"]:
+            raise StripeApiError.invalid(
+                f"The source_transaction {charge['id']} has not succeeded; only a succeeded, "
+                "captured charge can fund a transfer.",
+                param="source_transaction",
+            )
+        if charge["currency"] != currency:
+            raise StripeApiError.invalid(
+                f"The currency of source_transaction's balance transaction ({charge['currency']}) "
+                f"must be the same as the transfer currency ({currency}).",
+                param="currency",
+            )
+        available = self.transferable(charge["id"])
+        if amount > available:
+            raise StripeApiError.invalid(
+                f"Transfer amount ({amount} {currency}) exceeds the amount available on the "
+                f"source_transaction ({available} {currency}).",
+                param="amount",
+                code="amount_too_large",
+            )
+        transfer_id = new_id("tr_")
+        transfer: dict[str, Any] = {
+            "id": transfer_id,
+            "object": "transfer",
+            "amount": amount,
+            "amount_reversed": 0,
+            "balance_transaction": new_id("txn_"),
+            "created": self._now(),
+            "currency": currency,
+            "description": None,
+            "destination": destination,
+            "destination_payment": new_id("py_"),
+            "livemode": False,
+            "metadata": merge_metadata({}, params.get("metadata", {})),
+            "reversals": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+                "url": f"/v1/transfers/{transfer_id}/reversals",
+            },
+            "reversed": False,
+            "source_transaction": charge["id"],
+            "source_type": "card",
+            "transfer_group": params.get("transfer_group") or None,
+        }
+        if "description" in params:
+            transfer["description"] = as_str(
+                params["description"], param="description", max_length=5000
+            )
+        self.transfers[transfer_id] = transfer
+        self.emit("transfer.created", transfer, ctx=ctx)
+        return transfer
+
+    def transferable(self, charge_id: str) -> int:
+        """What is left of a charge to fund transfers: captured - refunded - transferred."""
+        charge = self.charges[charge_id]
+        sent = sum(
+            t["amount"] - t["amount_reversed"]
+            for t in self.transfers.values()
+            if t["source_transaction"] == charge_id
+        )
+        return int(charge["amount_captured"] - charge["amount_refunded"] - sent)
+
+    def _get_transfer(
+        self, params: dict[str, Any], ctx: RequestContext, transfer_id: str
+    ) -> dict[str, Any]:
+        reject_unknown(params, {"expand"})
+        transfer = self.transfers.get(transfer_id)
+        if transfer is None:
+            raise StripeApiError.missing("transfer", transfer_id)
+        return transfer
+
+    def _list_transfers(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """Newest first, filtered by `destination` / `transfer_group`; `limit` 1..100."""
+        reject_unknown(
+            params,
+            {"destination", "transfer_group", "limit", "starting_after", "ending_before", "expand"},
+        )
+        limit = as_int(params.get("limit", 10), param="limit", minimum=1)
+        if limit > 100:
+            raise StripeApiError.invalid(
+                "This value must be less than or equal to 100.", param="limit"
+            )
+        found = [
+            t
+            for t in reversed(list(self.transfers.values()))
+            if params.get("destination") in (None, t["destination"])
+            and params.get("transfer_group") in (None, t["transfer_group"])
+        ]
+        return {
+            "object": "list",
+            "data": found[:limit],
+            "has_more": len(found) > limit,
+            "url": "/v1/transfers",
+        }
 
     # ------------------------------------------------------------------ connect
 

@@ -35,6 +35,13 @@ supported, unknown params rejected like Stripe does):
     GET  /v1/accounts/{id}, POST /v1/accounts/{id}
     POST /v1/account_links                   url = {base}/connect/onboarding/{acct}?link=...;
                                              GET of that url onboards the account
+    POST /v1/transfers                       amount, currency, destination, source_transaction,
+                                             transfer_group, metadata: the destination needs the
+                                             transfers capability; the source charge must have
+                                             succeeded, match the currency and have enough left
+                                             (captured - refunded - transferred); no source ->
+                                             balance_insufficient (test-mode funds are pending)
+    GET  /v1/transfers[?transfer_group=&destination=&limit=], GET /v1/transfers/{id}
     GET  /v1/events/{id}
 
 Idempotency-Key: same key + same method/path/params replays the saved answer
@@ -42,8 +49,8 @@ Idempotency-Key: same key + same method/path/params replays the saved answer
 the first request still runs -> 409. Successful and 402 answers are saved, like Stripe does.
 
 Events (payment_intent.succeeded / .payment_failed / .canceled / .amount_capturable_updated,
-charge.refunded, account.updated) are signed and POSTed in order to the webhook url by a
-background worker, retried a few times on failure.
+charge.refunded, account.updated, transfer.created) are signed and POSTed in order to the
+webhook url by a background worker, retried a few times on failure.
 
 Test-control API (Python method / HTTP endpoint; JSON bodies; no auth):
     events(type=None)                        GET  /_double/events[?type=]
@@ -232,7 +239,7 @@ class StripeDouble:
             return copy.deepcopy(self._state.events[event_id])
 
     def get(self, object_id: str) -> dict[str, Any]:
-        """A copy of any stored object (pi_, ch_, re_, acct_, evt_) for assertions."""
+        """A copy of any stored object (pi_, ch_, re_, acct_, tr_, evt_) for assertions."""
         with self._lock:
             obj = self._state.lookup(object_id)
             if obj is None:

@@ -95,3 +95,18 @@ def test_messages_are_for_people_and_paths_use_keys() -> None:
     }
     for text in [err.value.message, *by_path.values()]:
         assert "Value error" not in text and "Input should" not in text and "[key]" not in text
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        ({"expertId": "\ud800"}, "expertId"),
+        ({"expertId": "a", "filters": {"industries": ["ok", "x\udfff"]}}, "filters.industries.1"),
+        ({"\ud800": 1}, "(root)"),
+    ],
+)
+def test_a_lone_surrogate_is_refused_at_its_field(data: dict[str, Any], path: str) -> None:
+    """Valid JSON (`"\\ud800"`), but not text: named at its field, not as a JSON parse error."""
+    with pytest.raises(InvalidArgument) as info:
+        _callable.parse(SearchExpertsRequest, data)
+    assert [f["path"] for f in info.value.details["fields"]] == [path]

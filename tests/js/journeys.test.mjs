@@ -96,6 +96,26 @@ test("expert onboarding journey: apply, upload, verified by an admin, payouts, s
   const contact = (await fs.getDoc(fs.doc(applicant.db, "experts", applicant.uid, "private", "contact"))).data();
   assert.equal(contact.email, fx.application.personalInfo.email);
 
+  // Before payouts are set up the expert cannot take payment: default search hides them, an
+  // explicit includeUnbookable lists them marked, and slots say why there are none.
+  const early = await signedIn("early.js@example.com");
+  const unready = await until(
+    async () =>
+      (await early.api.searchExperts({ includeUnbookable: true })).results.find(
+        (r) => r.expert.expertId === applicant.uid,
+      ),
+    { what: "the new expert listed as not bookable" },
+  );
+  assert.equal(unready.bookable, false);
+  assert.equal(unready.notBookableReason, "expert_payouts_not_ready");
+  assert.deepEqual(unready.availableSlots, []);
+  const hidden = await early.api.searchExperts({});
+  assert.ok(!hidden.results.some((r) => r.expert.expertId === applicant.uid), "default search hides it");
+  const noSlots = await early.api.getAvailableSlots({ expertId: applicant.uid, daysAhead: 14 });
+  assert.equal(noSlots.bookable, false);
+  assert.equal(noSlots.notBookableReason, "expert_payouts_not_ready");
+  assert.deepEqual(noSlots.slots, []);
+
   // Payouts: a Connect account, onboarded on the Stripe double; account.updated reaches the
   // webhook and the expert's public document says payoutsEnabled.
   const account = await applicant.api.createPayoutAccount({});
@@ -127,10 +147,11 @@ test("candidate journey: sign up, search, slots, book, pay on the Stripe double,
   const page = await candidate.api.searchExperts({ searchTerm: fx.application.personalInfo.lastName, sortBy: "relevance" });
   const hit = page.results.find((r) => r.expert.expertId === expertUid);
   assert.ok(hit, "search finds the expert by name");
+  assert.equal(hit.bookable, true);
   assert.ok(hit.availableSlots.length > 0, "search shows the next slots");
   assert.ok(!keys(hit.expert).includes("search") && !keys(hit.expert).includes("stripeAccountId"));
 
-  const { slots, timeZone, expertTimeZone } = await candidate.api.getAvailableSlots({
+  const { slots, timeZone, expertTimeZone, bookable } = await candidate.api.getAvailableSlots({
     expertId: expertUid,
     daysAhead: 14,
     sessionType: "mock_interview",
@@ -138,6 +159,7 @@ test("candidate journey: sign up, search, slots, book, pay on the Stripe double,
     timeZone: "America/Chicago",
   });
   assert.equal(timeZone, "America/Chicago");
+  assert.equal(bookable, true);
   assert.equal(expertTimeZone, fx.application.personalInfo.timeZone);
   const slot = slots[0];
   assert.ok(slot, "the expert has a free slot");

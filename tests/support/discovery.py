@@ -56,9 +56,11 @@ def expert_doc(
     industries: list[str] | None = None,
     company_types: list[str] | None = None,
     languages: list[str] | None = None,
+    payouts: bool = True,
     now: datetime = NOW,
 ) -> dict[str, Any]:
-    """A public expert body (no search map yet)."""
+    """A public expert body (no search map yet). `payouts`: the `payoutsEnabled` mirror of a
+    finished payout setup, so by default the expert is bookable, as the tests assume."""
     days = working_days if working_days is not None else [0, 1, 2, 3, 4, 5, 6]
     data = application_data()
     data["personalInfo"].update(
@@ -116,7 +118,7 @@ def expert_doc(
     profile.performance.totalSessions = sessions
     profile.performance.completedSessions = sessions
     profile.performance.responseTime = response
-    return public_expert_document(profile)
+    return {**public_expert_document(profile), "payoutsEnabled": payouts}
 
 
 def specialty(kind: str, *types: str) -> dict[str, Any]:

@@ -121,10 +121,37 @@ def parse(model: type[M], data: Any) -> M:
         data = {}
     if not isinstance(data, dict):
         raise InvalidArgument.at("(root)", "request data must be an object")
+    broken = _lone_surrogate(data)
+    if broken is not None:
+        raise InvalidArgument.at(broken, "must be valid Unicode text (it has a lone surrogate)")
     try:
         return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def _lone_surrogate(value: Any, path: str = "") -> str | None:
+    """The path of the first key or string holding a lone UTF-16 surrogate (`"\\ud800"` is
+    valid JSON but no valid text, and no Firestore string), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "(root)"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if _lone_surrogate(str(key)) is not None:
+                return path or "(root)"
+            found = _lone_surrogate(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _lone_surrogate(item, f"{path}.{i}" if path else str(i))
+            if found is not None:
+                return found
+    return None
 
 
 def _dump(result: Result) -> Any:

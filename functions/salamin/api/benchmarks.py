@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from salamin.benchmarks import service, trigger
 from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.gateways.gemini import GeminiGateway
-from salamin.models.base import DocId, SalaminModel
+from salamin.models.base import DocId, FieldMap, SalaminModel
 from salamin.models.benchmarks import PersonalizedBenchmark
 
 
 class GeneratePersonalizedBenchmarkRequest(SalaminModel):
     analysisId: DocId | None = None
     """A complete analysis of the caller's; or give `userMetrics`."""
-    userMetrics: dict[str, Any] | None = None
+    userMetrics: FieldMap | None = None
     """A partial spec PerformanceMetrics (`{"overall": {"interviewReadiness": 72}}`)."""
     userId: DocId | None = None
     """Must be the caller unless the caller is an admin."""

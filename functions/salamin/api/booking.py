@@ -24,6 +24,8 @@ from salamin.gateways.stripe_gateway import StripeGateway, WebhookSignatureInval
 from salamin.gateways.tasks import FirebaseTasks
 from salamin.marketplace.booking import (
     booking,
+    delivery,
+    disputes,
     feedback,
     holds,
     lifecycle,
@@ -35,6 +37,7 @@ from salamin.models.base import SalaminModel
 from salamin.models.session import (
     BookingRequest,
     BookingTime,
+    DisputeOutcome,
     ExpertFeedback,
     ExpertSession,
     Party,
@@ -111,6 +114,15 @@ class ReportNoShowRequest(SalaminModel):
     sessionId: SessionId
     absentParty: Party
     """`user` (reported by the expert) or `expert` (reported by the candidate)."""
+
+
+class ResolveDisputeRequest(SalaminModel):
+    """An admin decides a disputed no-show: `refund_candidate` (full refund, the session becomes
+    an expert no-show) or `pay_expert` (no refund; paid out after the dispute window)."""
+
+    sessionId: SessionId
+    outcome: DisputeOutcome
+    note: Annotated[str, Field(max_length=2000)] | None = None
 
 
 class SubmitSessionFeedbackRequest(SalaminModel):
@@ -195,6 +207,7 @@ def reschedule_session(caller: Caller, req: RescheduleSessionRequest, *, stripe_
         start=req.start_instant(),
         clock=s.clock,
     )
+    delivery.schedule_close(s.tasks, moved)  # the window moved with the session
     return _session_view(moved)
 
 
@@ -219,6 +232,20 @@ def report_no_show(caller: Caller, req: ReportNoShowRequest, *, stripe_key: str)
         caller=caller,
         session_id=req.sessionId,
         absent=req.absentParty,
+        clock=s.clock,
+        payments=s.payments,
+    )
+    return _session_view(after)
+
+
+def resolve_dispute(caller: Caller, req: ResolveDisputeRequest, *, stripe_key: str) -> Any:
+    s = services(stripe_key)
+    after = disputes.resolve_dispute(
+        s.db,
+        caller=caller,
+        session_id=req.sessionId,
+        outcome=req.outcome,
+        note=req.note,
         clock=s.clock,
         payments=s.payments,
     )
@@ -318,9 +345,33 @@ def expire_hold_task(data: Any, *, stripe_key: str) -> dict[str, Any]:
     return {"released": released}
 
 
+class CloseSessionTask(SalaminModel):
+    sessionId: SessionId
+
+
+def close_session_task(data: Any, *, stripe_key: str) -> dict[str, Any]:
+    """The per-session Cloud Task at the dispute window's end (delivery.close_session): early
+    deliveries and tasks of a moved session find nothing due; repeats pay nothing twice."""
+    task = _callable.parse(CloseSessionTask, data)
+    s = services(stripe_key)
+    outcome = delivery.close_session(
+        s.db, session_id=task.sessionId, clock=s.clock, payments=s.payments
+    )
+    return {"result": outcome.result, "transferId": outcome.transfer_id}
+
+
 def sweep(*, stripe_key: str) -> dict[str, Any]:
-    """The scheduled safety net: expired holds, and refunds Stripe has not accepted yet."""
+    """The scheduled safety net: expired holds, refunds Stripe has not accepted yet, sessions
+    whose close task never ran, and payouts decided but not sent."""
     s = services(stripe_key)
     result = holds.sweep_expired_holds(s.db, clock=s.clock, payments=s.payments)
     refunds = payments.retry_pending_refunds(s.db, payments=s.payments)
-    return {"examined": result.examined, "released": result.released, "refundsMade": refunds}
+    closed = delivery.sweep_unclosed_sessions(s.db, clock=s.clock, payments=s.payments)
+    paid = payouts.retry_payable_payouts(s.db, payments=s.payments, clock=s.clock)
+    return {
+        "examined": result.examined,
+        "released": result.released,
+        "refundsMade": refunds,
+        "sessionsClosed": closed,
+        "payoutsSent": paid,
+    }

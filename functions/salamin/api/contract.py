@@ -29,6 +29,7 @@ from salamin.api import learning as learning_api
 from salamin.api import onboarding as onboarding_api
 from salamin.api import packages as packages_api
 from salamin.api import uploads as uploads_api
+from salamin.marketplace.calendar.bookability import NotBookableReason
 from salamin.marketplace.experts.profile import Section
 from salamin.models.analysis import (
     AnalysisInsights,
@@ -162,6 +163,10 @@ class ExpertSearchResult(WireModel):
     relevanceScore: float
     recommendationReason: str | None = None
     availableSlots: list[AvailableSlot]
+    bookable: bool
+    """Can take a booking now (active, not on vacation, payouts set up). Default searches list
+    only bookable experts; `includeUnbookable` adds the others, with no slots."""
+    notBookableReason: NotBookableReason | None = None
 
 
 class SearchExpertsResponse(WireModel):
@@ -175,6 +180,10 @@ class GetAvailableSlotsResponse(WireModel):
     expertTimeZone: str
     timeZone: str
     slots: list[AvailableSlot]
+    bookable: bool
+    """False when the expert cannot be booked at all: then `slots` is empty, and
+    `notBookableReason` (machine-readable) and `unavailableReason` (for people) say why."""
+    notBookableReason: NotBookableReason | None = None
     unavailableReason: str | None = None
 
 
@@ -432,6 +441,7 @@ CALLABLES: dict[str, Callable] = {
     "rescheduleSession": _c(booking_api.RescheduleSessionRequest, SessionView),
     "markSessionCompleted": _c(booking_api.MarkSessionCompletedRequest, SessionView),
     "reportNoShow": _c(booking_api.ReportNoShowRequest, SessionView),
+    "resolveDispute": _c(booking_api.ResolveDisputeRequest, SessionView),
     "submitSessionFeedback": _c(
         booking_api.SubmitSessionFeedbackRequest, SubmitSessionFeedbackResponse
     ),
@@ -488,14 +498,25 @@ class ExpertCalendar(BaseModel):
 
 
 class AdminNotification(BaseModel):
-    """`adminNotifications/{id}`: review tasks; admins may set `status`/`handledBy`/`handledAt`."""
+    """`adminNotifications/{id}`: tasks for admins, by `type`: `expert_document_review`
+    (onboarding: `documentType`, `fileName`) or `session_dispute` (`DisputeNotification`:
+    `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`); admins may set
+    `status`/`handledBy`/`handledAt`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["expert_document_review"]
+    type: Literal["expert_document_review", "session_dispute"]
     expertId: str
-    documentType: DocumentType
-    fileName: str
+    documentType: DocumentType | None = None
+    fileName: str | None = None
+    userId: str | None = None
+    sessionId: str | None = None
+    claim: Literal["expert_absent"] | None = None
+    sessionStatus: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    outcome: Literal["refund_candidate", "pay_expert"] | None = None
+    note: str | None = None
     createdAt: datetime
     status: str
     handledBy: str | None = None

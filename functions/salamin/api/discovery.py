@@ -25,6 +25,9 @@ class SearchExpertsRequest(SalaminModel):
     sortBy: SortBy = "relevance"
     pageSize: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 20
     cursor: Annotated[str, Field(max_length=4000, pattern=r"^[A-Za-z0-9_=-]+$")] | None = None
+    includeUnbookable: bool = False
+    """Also list active experts who cannot be booked yet (payouts not set up): their results
+    say `bookable: false` with a `notBookableReason` and offer no slots."""
 
 
 class GetAvailableSlotsRequest(SalaminModel):
@@ -46,6 +49,7 @@ def search_experts(caller: Caller, req: SearchExpertsRequest) -> dict[str, Any]:
         page_size=req.pageSize,
         cursor=req.cursor,
         clock=SystemClock(),
+        include_unbookable=req.includeUnbookable,
     )
     log(
         "search.page",
@@ -78,6 +82,11 @@ def sync_expert_search(expert_id: str) -> None:
 
 
 def refresh_search_activity() -> None:
-    """Scheduled body: re-index experts whose activity points decayed."""
-    written = search_index.refresh_decayed(firebase.db(), clock=SystemClock())
-    log("search.refresh", rewritten=written)
+    """Scheduled body: re-index maps of an older schema version, then experts whose activity
+    points decayed."""
+    db, clock = firebase.db(), SystemClock()
+    migrated = 0
+    while batch := search_index.reindex_stale(db, clock=clock):
+        migrated += batch
+    written = search_index.refresh_decayed(db, clock=clock)
+    log("search.refresh", rewritten=written, migrated=migrated)

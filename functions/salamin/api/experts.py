@@ -13,13 +13,14 @@ from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.core.log import log
 from salamin.marketplace.experts import earnings, profile, reviews, status, waitlist
-from salamin.models.base import IsoDate, SalaminModel
+from salamin.models.base import DocId, IsoDate, SalaminModel
 from salamin.models.expert import SessionType
 from salamin.models.session import ExpertId, SessionId
 from salamin.models.waitlist import WaitWindow
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
-Cursor = Annotated[str, Field(min_length=1, max_length=400, pattern=r"^[A-Za-z0-9_=-]+$")]
+Cursor = DocId
+"""Earnings: the last ledger line's id; reviews: an encoded last-session id. Both fit `DocId`."""
 
 
 class UpdateExpertProfileRequest(profile.ExpertProfileChanges):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -11,7 +11,7 @@ from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.gateways.gemini import GeminiGateway
 from salamin.learning import service
-from salamin.models.base import DocId, SalaminModel
+from salamin.models.base import DocId, FieldMap, SalaminModel
 from salamin.models.learning import (
     ActivityProgress,
     ActivityRecommendation,
@@ -31,15 +31,15 @@ class GeneratePersonalizedPathRequest(SalaminModel):
 
 class TrackProgressRequest(SalaminModel):
     pathId: PathId
-    activityId: Annotated[str, Field(min_length=1, max_length=200)]
+    activityId: DocId
     progressData: ActivityProgress
 
 
 class AdaptPathRequest(SalaminModel):
     pathId: PathId
     trigger: AdaptiveTrigger
-    context: dict[str, Any] = Field(default_factory=dict)
-    eventId: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")] | None = None
+    context: FieldMap = Field(default_factory=dict)
+    eventId: DocId | None = None
 
 
 class PathRequest(SalaminModel):

@@ -15,7 +15,7 @@ from salamin.uploads import recordings
 
 
 class CreateRecordingUploadRequest(SalaminModel):
-    fileName: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    fileName: Annotated[str, Field(pattern=recordings.FILE_NAME_PATTERN)]
     """The object name inside `recordings/{your uid}/`, with an audio or video extension."""
     contentType: Annotated[str, Field(min_length=1, max_length=100)]
     size: Annotated[int, Field(ge=1)]

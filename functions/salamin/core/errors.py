@@ -43,7 +43,6 @@ Reason = Literal[
     # failed-precondition: session lifecycle, payments, payouts
     "invalid_session_state",
     "session_started",
-    "session_not_started",
     "session_not_completed",
     "session_changed",
     "too_late_to_reschedule",
@@ -55,6 +54,10 @@ Reason = Literal[
     "payment_rejected",
     "expert_not_active",
     "own_expert",
+    # failed-precondition: delivery, no-show reports, disputes (delivery.py, disputes.py)
+    "session_not_ended",
+    "dispute_window_closed",
+    "no_open_dispute",
     # failed-precondition: packages
     "package_not_purchasable",
     "purchase_not_refundable",

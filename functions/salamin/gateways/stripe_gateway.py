@@ -1,4 +1,10 @@
-"""Stripe behind one small gateway: payment intents, refunds, Connect accounts, webhooks.
+"""Stripe behind one small gateway: payment intents, refunds, transfers, Connect, webhooks.
+
+Money model: separate charges and transfers. The platform charges the candidate (a PaymentIntent
+with `transfer_group` = the session, no `transfer_data`, no application fee); the expert's net
+goes out later as a Transfer with `source_transaction` = that charge (marketplace/booking/
+payouts.py). So a refund before the payout is a plain refund of the platform's charge: there is
+no transfer to reverse and no application fee to give back.
 
 Domain code is typed against `PaymentsGateway`, the one Protocol of what it may ask Stripe,
 gets a `StripeGateway` and never sees the `stripe` library. Every POST carries an idempotency key that the caller derives from our own
@@ -86,6 +92,29 @@ class PaymentIntentInfo:
 
 
 @dataclass(frozen=True)
+class TransferInfo:
+    id: str
+    amount: int
+    currency: str
+    destination: str
+    source_transaction: str | None
+    transfer_group: str | None
+    reversed: bool
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> TransferInfo:
+        return cls(
+            id=str(obj["id"]),
+            amount=int(obj.get("amount") or 0),
+            currency=str(obj.get("currency") or "").upper(),
+            destination=str(obj.get("destination") or ""),
+            source_transaction=obj.get("source_transaction"),
+            transfer_group=obj.get("transfer_group"),
+            reversed=bool(obj.get("reversed")),
+        )
+
+
+@dataclass(frozen=True)
 class RefundInfo:
     id: str
     amount: int
@@ -103,7 +132,7 @@ class AccountInfo:
 
     @property
     def can_receive_bookings(self) -> bool:
-        """A destination charge needs the account's transfers capability."""
+        """A payout (Transfer) needs the account's transfers capability."""
         return self.transfers_active and self.charges_enabled
 
     @classmethod
@@ -167,8 +196,7 @@ class PaymentsGateway(Protocol):
         *,
         amount: int,
         currency: str,
-        destination: str,
-        application_fee: int,
+        transfer_group: str,
         metadata: dict[str, str],
         description: str,
         idempotency_key: str,
@@ -188,6 +216,20 @@ class PaymentsGateway(Protocol):
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> RefundInfo: ...
+
+    def create_transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        source_transaction: str,
+        transfer_group: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> TransferInfo: ...
+
+    def list_transfers(self, *, transfer_group: str) -> list[TransferInfo]: ...
 
     def create_express_account(
         self, *, email: str | None, country: str, metadata: dict[str, str], idempotency_key: str
@@ -234,36 +276,13 @@ class StripeGateway:
         *,
         amount: int,
         currency: str,
-        destination: str,
-        application_fee: int,
-        metadata: dict[str, str],
-        description: str,
-        idempotency_key: str,
-    ) -> PaymentIntentInfo:
-        params = {
-            "amount": amount,
-            "currency": currency.lower(),
-            "metadata": metadata,
-            "description": description,
-            "automatic_payment_methods": {"enabled": True},
-            "transfer_data": {"destination": destination},
-            "application_fee_amount": application_fee,
-        }
-        obj = self._call(self.client.v1.payment_intents.create, params, idempotency_key)
-        return PaymentIntentInfo.from_dict(obj)
-
-    def create_platform_payment_intent(
-        self,
-        *,
-        amount: int,
-        currency: str,
         transfer_group: str,
         metadata: dict[str, str],
         description: str,
         idempotency_key: str,
     ) -> PaymentIntentInfo:
-        """A charge the platform keeps until it transfers the expert's share later (package
-        deals: the expert's net is recognised per redeemed session)."""
+        """A charge the platform keeps until it transfers the expert's share later: a session
+        (transfer_group = the session) or a package deal (= the purchase)."""
         params = {
             "amount": amount,
             "currency": currency.lower(),
@@ -274,6 +293,9 @@ class StripeGateway:
         }
         obj = self._call(self.client.v1.payment_intents.create, params, idempotency_key)
         return PaymentIntentInfo.from_dict(obj)
+
+    create_platform_payment_intent = create_payment_intent
+    """The name package deals use (salamin.marketplace.booking.packages.PackagePayments)."""
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         try:
@@ -305,34 +327,50 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> RefundInfo:
+        """A refund of the platform's charge. Before the payout nothing reached the expert, so
+        there is no transfer to reverse and no application fee to return."""
         params = {
             "payment_intent": payment_intent_id,
             "amount": amount,
             "reason": "requested_by_customer",
             "metadata": metadata,
-            "reverse_transfer": True,
-            "refund_application_fee": True,
         }
         obj = self._call(self.client.v1.refunds.create, params, idempotency_key)
         return RefundInfo(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
 
-    def refund_platform_charge(
+    refund_platform_charge = refund
+    """The name package deals use (salamin.marketplace.booking.packages.PackagePayments)."""
+
+    # --- transfers (payouts) --------------------------------------------------------------------
+    def create_transfer(
         self,
         *,
-        payment_intent_id: str,
         amount: int,
+        currency: str,
+        destination: str,
+        source_transaction: str,
+        transfer_group: str,
         metadata: dict[str, str],
         idempotency_key: str,
-    ) -> RefundInfo:
-        """A refund of a platform charge: there is no transfer or application fee to reverse."""
+    ) -> TransferInfo:
+        """The expert's net, funded by the session's own charge (`source_transaction`), so it
+        never draws on the platform's balance and can never exceed what is left of the charge."""
         params = {
-            "payment_intent": payment_intent_id,
             "amount": amount,
-            "reason": "requested_by_customer",
+            "currency": currency.lower(),
+            "destination": destination,
+            "source_transaction": source_transaction,
+            "transfer_group": transfer_group,
             "metadata": metadata,
         }
-        obj = self._call(self.client.v1.refunds.create, params, idempotency_key)
-        return RefundInfo(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
+        obj = self._call(self.client.v1.transfers.create, params, idempotency_key)
+        return TransferInfo.from_dict(obj)
+
+    def list_transfers(self, *, transfer_group: str) -> list[TransferInfo]:
+        """Transfers already made for a group (a session has at most one)."""
+        params = {"transfer_group": transfer_group, "limit": 10}
+        obj = self._call(self.client.v1.transfers.list, params, None)
+        return [TransferInfo.from_dict(t) for t in obj.get("data") or []]
 
     # --- Connect ------------------------------------------------------------------------------
     def create_express_account(

@@ -71,14 +71,51 @@ def _email(value: str) -> str:
     return value.lower()
 
 
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$")
+"""The shape of every IANA zone name (`America/Argentina/Buenos_Aires`, `Etc/GMT+5`, `UTC`),
+checked before `ZoneInfo` sees it: ZoneInfo imports each `/`-separated part as a package, so a
+long or odd string could recurse or read files instead of failing cleanly."""
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """`value` for an error message: short, so a huge input is not echoed back whole."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
 def _time_zone(value: str) -> str:
+    if len(value) > 64 or not _ZONE_NAME.match(value):
+        raise ValueError(f"unknown IANA time zone {_shown(value)}")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"unknown IANA time zone {_shown(value)}") from exc
     if "/" not in value and value != "UTC":
         # Reject legacy abbreviations like "EST": they have no DST rules a user expects.
-        raise ValueError(f"use an IANA zone name like 'Europe/Berlin', not {value!r}")
+        raise ValueError(f"use an IANA zone name like 'Europe/Berlin', not {_shown(value)}")
+    return value
+
+
+MAX_MAP_DEPTH = 8
+MAX_MAP_KEY = 200
+
+
+def _storable(value: Any, depth: int) -> None:
+    if depth > MAX_MAP_DEPTH:
+        raise ValueError(f"is nested more than {MAX_MAP_DEPTH} levels deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not key or len(key) > MAX_MAP_KEY or (key.startswith("__") and key.endswith("__")):
+                raise ValueError(f"has a key that cannot be stored: {_shown(key)}")
+            _storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, list):
+                raise ValueError("cannot hold a list directly inside a list")
+            _storable(item, depth + 1)
+
+
+def _field_map(value: dict[str, Any]) -> dict[str, Any]:
+    _storable(value, 0)
     return value
 
 
@@ -146,6 +183,9 @@ HHMM = Annotated[str, AfterValidator(_hhmm)]
 IsoDate = Annotated[str, AfterValidator(_bounded_date)]
 DocId = Annotated[str, Field(pattern=DOC_ID_PATTERN), AfterValidator(_doc_id)]
 """The one type of every id field and document-id cursor in a request."""
+FieldMap = Annotated[dict[str, Any], AfterValidator(_field_map)]
+"""A free-form object from a client that may be stored as a Firestore map: every key non-empty,
+at most 200 characters and not reserved (`__x__`), no list directly in a list, bounded depth."""
 YearMonth = Annotated[str, AfterValidator(_year_month_or_present)]
 Currency = Annotated[str, AfterValidator(_currency)]
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=500)]

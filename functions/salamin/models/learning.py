@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from salamin.models.base import DocId
+
 Difficulty = Annotated[int, Field(ge=1, le=10)]
 Level = Literal["beginner", "intermediate", "advanced"]
 ActivityType = Literal[
@@ -284,7 +286,7 @@ class PathGenerationRequest(_Doc):
 
 
 class ActivityProgress(_Doc):
-    activityId: str
+    activityId: DocId
     activityType: str | None = None
     timeSpent: int = Field(ge=0, le=24 * 60)
     """Minutes."""
@@ -294,7 +296,7 @@ class ActivityProgress(_Doc):
     difficultyPerception: float | None = Field(default=None, ge=0, le=10)
     strugglingArea: str | None = None
     completedActions: list[str] = Field(default_factory=list)
-    eventId: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")] | None = None
+    eventId: DocId | None = None
 
 
 class ActivityRecommendation(_Doc):

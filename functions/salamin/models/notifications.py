@@ -28,3 +28,27 @@ class UserNotification(StoredModel):
     slots: list[OfferedSlot] | None = None
     # learning_milestone
     pathId: str | None = None
+
+
+class DisputeNotification(StoredModel):
+    """`adminNotifications/{sessionId}-dispute` of type `session_dispute`: a candidate reports
+    that the expert did not show, but the expert had marked the session completed (or the
+    candidate absent). The one writer is `delivery.open_dispute`; `resolveDispute` closes it
+    (`status` handled, `handledBy`, `handledAt`, `outcome`, `note`)."""
+
+    type: Literal["session_dispute"] = "session_dispute"
+    expertId: str
+    userId: str
+    sessionId: str
+    claim: Literal["expert_absent"]
+    sessionStatus: str
+    """The session's status when the dispute was opened (`completed` or `no_show`)."""
+    amount: int
+    """What a refund to the candidate would return (minor units of `currency`)."""
+    currency: str
+    createdAt: datetime
+    status: Literal["pending", "handled"] = "pending"
+    handledBy: str | None = None
+    handledAt: datetime | None = None
+    outcome: Literal["refund_candidate", "pay_expert"] | None = None
+    note: str | None = None

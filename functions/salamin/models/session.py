@@ -37,6 +37,12 @@ CancelledBy = Literal["user", "expert", "system"]
 ReadinessLevel = Literal["not_ready", "needs_work", "almost_ready", "interview_ready"]
 RefundStatus = Literal["pending", "succeeded"]
 LedgerType = Literal["charge", "refund"]
+LedgerStatus = Literal["pending_payout", "payable", "paid_out", "reversal"]
+"""Where a line's money is: held by the platform (`pending_payout`), due to the expert once the
+session's dispute window passed (`payable`), transferred (`paid_out`, with the transfer id).
+`reversal`: a refund decided after the payout (not clawed back automatically; see ledger.py)."""
+PayoutState = Literal["payable", "paid_out", "nothing_due"]
+DisputeOutcome = Literal["refund_candidate", "pay_expert"]
 
 Rating = Annotated[int, Field(ge=1, le=5)]
 FeedbackItem = Annotated[str, Field(min_length=1, max_length=500)]
@@ -171,6 +177,33 @@ class RefundRecord(StoredModel):
     refundId: str | None = None
 
 
+class PayoutRecord(StoredModel):
+    """The expert's payout for this session, decided once its dispute window passed.
+
+    `payable` (amount fixed, ledger lines moved) -> `paid_out` (the Transfer's id), or
+    `nothing_due` when refunds left the expert nothing."""
+
+    status: PayoutState
+    amount: MinorUnits
+    currency: str
+    idempotencyKey: str
+    transferId: str | None = None
+    payableAt: datetime
+    paidOutAt: datetime | None = None
+
+
+class DisputeRecord(StoredModel):
+    """The candidate says the expert did not show, but the expert had marked the session
+    completed (or the candidate absent): an admin decides (`resolveDispute`)."""
+
+    status: Literal["open", "resolved"]
+    claim: Literal["expert_absent"] = "expert_absent"
+    openedAt: datetime
+    notificationId: str
+    outcome: DisputeOutcome | None = None
+    resolvedAt: datetime | None = None
+
+
 class NoShowRecord(StoredModel):
     party: Party
     """Who did not show up."""
@@ -223,6 +256,10 @@ class ExpertSession(StoredModel):
     """Sum of refunds decided so far (the ledger's refund entries add up to this)."""
     refund: RefundRecord | None = None
     noShow: NoShowRecord | None = None
+    completedBy: Literal["expert", "system"] | None = None
+    """`system`: nobody reported a problem before the dispute window closed."""
+    dispute: DisputeRecord | None = None
+    payout: PayoutRecord | None = None
     rescheduleCount: int = 0
     rescheduledBy: Party | None = None
     """Who made the last move. After the expert's, the candidate may cancel for a full refund
@@ -252,7 +289,9 @@ def cancellation_update(*, by: CancelledBy, reason: str, now: datetime) -> dict[
 class ExpertTransaction(StoredModel):
     """`expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
 
-    Charges are positive; refunds are negative lines that return the fee in proportion.
+    Charges are positive; refunds are negative lines that return the fee in proportion. All the
+    lines of a session move together `pending_payout` -> `payable` -> `paid_out`, so the sum
+    of a session's net amounts is exactly what its Transfer sends.
     """
 
     transactionId: str
@@ -264,9 +303,11 @@ class ExpertTransaction(StoredModel):
     grossAmount: int
     platformFee: int
     netAmount: int
-    status: Literal["pending_payout", "reversal"]
+    status: LedgerStatus
     paymentIntentId: str | None = None
     createdAt: datetime
+    transferId: str | None = None
+    """Set when the line's money went out in that Transfer (`paid_out`)."""
 
 
 class BookingResult(SalaminModel):

@@ -33,6 +33,11 @@ AUDIO_TYPES = frozenset(
      "audio/ogg", "audio/flac", "audio/opus"}
 )  # fmt: skip
 VIDEO_TYPES = frozenset({"video/mp4", "video/webm", "video/quicktime", "video/x-matroska"})
+FILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+"""A recording's object name inside `recordings/{uid}/`."""
+MAX_RECORDING_BYTES = MAX_MEDIA_BYTES
+"""These constants, with the extensions of `salamin.analysis.media.audio`, are the one source of
+what a recording may be: `scripts/gen_storage_rules.py` writes storage.rules' fragment from them."""
 
 
 @dataclass(frozen=True)
@@ -53,17 +58,9 @@ def content_type_fits(content_type: str, suffix: str) -> bool:
     return False
 
 
-def create_recording_upload(
-    bucket: Any,
-    *,
-    caller: Caller,
-    file_name: str,
-    content_type: str,
-    size: int,
-    origin: str | None,
-    clock: Clock,
-) -> RecordingUpload:
-    """Check the request and open a resumable upload session for `recordings/{uid}/{file}`."""
+def check_recording(*, caller: Caller, file_name: str, content_type: str, size: int) -> str:
+    """The recording's object path if it may be uploaded, or a typed error (pure). storage.rules'
+    `recordingFits` says the same for direct client uploads (tests/uploads/test_storage_rules)."""
     path = check_media_path(
         f"{col.RECORDINGS_PREFIX}/{caller.uid}/{file_name}",
         field="fileName",
@@ -79,8 +76,23 @@ def create_recording_upload(
         raise InvalidArgument.at(
             "contentType", f"{content_type} does not fit {suffix}; use {', '.join(allowed)}"
         )
-    if size > MAX_MEDIA_BYTES:
-        raise InvalidArgument.at("size", f"must be at most {MAX_MEDIA_BYTES // 2**20} MB")
+    if size > MAX_RECORDING_BYTES:
+        raise InvalidArgument.at("size", f"must be at most {MAX_RECORDING_BYTES // 2**20} MB")
+    return path
+
+
+def create_recording_upload(
+    bucket: Any,
+    *,
+    caller: Caller,
+    file_name: str,
+    content_type: str,
+    size: int,
+    origin: str | None,
+    clock: Clock,
+) -> RecordingUpload:
+    """Check the request and open a resumable upload session for `recordings/{uid}/{file}`."""
+    path = check_recording(caller=caller, file_name=file_name, content_type=content_type, size=size)
     url = bucket.blob(path).create_resumable_upload_session(
         content_type=content_type, size=size, origin=origin
     )

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from salamin.analysis.media.vad import Segment, segments_from_probabilities, thresholds_for
+from salamin.analysis.media.vad import (
+    Segment,
+    energy_adjusted,
+    frame_db,
+    segments_from_probabilities,
+    thresholds_for,
+)
 
 
 def seg(probs, **kw):
@@ -52,3 +59,42 @@ def test_lowered_thresholds_find_telephone_speech_that_the_fixed_ones_miss():
     open_, close = thresholds_for(probs)
     assert len(seg(probs)) == 1
     assert seg(probs, threshold=open_, neg_threshold=close) == [(0.5, 1.5), (2.5, 3.5)]
+
+
+def _adjust(probs, raw_db, clean_db=None, open_=0.4):
+    raw = np.array(raw_db, dtype=float)
+    clean = raw if clean_db is None else np.array(clean_db, dtype=float)
+    return energy_adjusted(np.array(probs, np.float32), raw_db=raw, clean_db=clean, open_=open_)
+
+
+def test_a_loud_frame_silero_doubts_is_rescued_to_the_open_threshold_in_a_quiet_recording():
+    # digital-silence floor (-120 dB), speech at -20 dB: the frame Silero gives 0.2 is speech.
+    probs = [0.0] * 10 + [0.9, 0.2, 0.9] + [0.0] * 10
+    raw = [-120.0] * 10 + [-20.0, -22.0, -20.0] + [-120.0] * 10
+    out = _adjust(probs, raw)
+    assert out[11] == 0.4 and out[10] == pytest.approx(0.9) and out[0] == 0.0
+    assert seg(out, threshold=0.4, neg_threshold=0.28) == [(1.0, 1.3)]  # one phrase, no gap
+
+
+def test_no_rescue_where_the_recording_is_noisy_or_the_frame_is_far_under_the_speech_level():
+    probs = [0.2] * 30
+    noisy = [-30.0] * 20 + [-20.0] * 10  # speech only 10 dB over the noise floor
+    assert _adjust(probs, noisy).max() == pytest.approx(0.2)
+    quiet_frame = [-120.0] * 10 + [-20.0] * 10 + [-40.0] * 10  # 20 dB under the speech level
+    assert _adjust(probs, quiet_frame)[25] == pytest.approx(0.2)
+    assert _adjust([0.0] * 30, quiet_frame)[15] == 0.0  # Silero sure it is not speech: kept
+
+
+def test_the_gate_drops_frames_of_the_denoised_audio_far_under_the_talker():
+    # babble in the pause: Silero says 0.6, but the denoised copy is 15 dB under the talker.
+    probs = [0.9] * 10 + [0.6] * 10 + [0.9] * 10
+    clean = [-25.0] * 10 + [-40.0] * 10 + [-25.0] * 10
+    out = _adjust(probs, raw_db=[-30.0] * 30, clean_db=clean)
+    assert list(out[10:20]) == [0.0] * 10 and out[0] == pytest.approx(0.9)
+    assert len(seg(out, threshold=0.5, neg_threshold=0.35)) == 2
+
+
+def test_frame_db_pads_to_the_frame_count_and_reads_silence_as_very_quiet():
+    x = np.concatenate([np.zeros(512), np.full(512, 0.1)]).astype(np.float32)
+    db = frame_db(x, frames=3)
+    assert db.shape == (3,) and db[0] < -100 and db[1] == pytest.approx(-20.0) and db[2] < -100

@@ -255,3 +255,16 @@ def test_the_first_recogniser_judging_the_same_word_wins() -> None:
         verbal.detect_fillers(base), verbal.detect_fillers(tiny), primary_words=base
     )
     assert merged == []
+
+
+def test_high_band_share_tells_telephone_band_audio_from_full_band() -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(32_000) / 16_000
+    narrow = (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)  # all below 4 kHz
+    broad = (0.1 * rng.standard_normal(t.size)).astype(np.float32)  # flat: half above 4 kHz
+    speech = [Segment(0.0, 2.0)]
+    narrow_db = verbal.high_band_db(narrow, segments=speech)
+    assert narrow_db is not None and narrow_db < -45
+    assert verbal.high_band_db(broad, segments=speech) == pytest.approx(-3.0, abs=0.5)
+    assert verbal.high_band_db(broad, segments=[]) is None
+    assert verbal.high_band_db(broad, segments=[Segment(1.99, 2.0)]) is None  # no whole frame

@@ -64,18 +64,22 @@ def test_you_book_for_yourself_and_never_yourself() -> None:
 
 
 @pytest.mark.parametrize(
-    ("expert", "account"),
+    ("expert", "account", "reason"),
     [
-        ({"status": "suspended"}, {}),
-        ({}, {"stripeAccountId": None}),
-        ({}, {"payoutsEnabled": False}),
+        ({"status": "suspended"}, {}, "expert_not_bookable"),
+        ({}, {"stripeAccountId": None}, "expert_payouts_not_ready"),
+        ({}, {"stripeAccountId": ""}, "expert_payouts_not_ready"),
+        ({}, {"payoutsEnabled": False}, "expert_payouts_not_ready"),
+        # the public mirror says ready, the private account does not: booking asks the account
+        ({"payoutsEnabled": True}, {"payoutsEnabled": False}, "expert_payouts_not_ready"),
     ],
 )
 def test_only_active_experts_with_payouts_can_be_booked(
-    expert: dict[str, Any], account: dict[str, Any]
+    expert: dict[str, Any], account: dict[str, Any], reason: str
 ) -> None:
-    with pytest.raises(FailedPrecondition):
+    with pytest.raises(FailedPrecondition) as refused:
         check_bookable_expert(_expert(**expert), _account(**account))
+    assert refused.value.details["reason"] == reason
 
 
 def test_a_bookable_expert_gives_the_destination_account() -> None:

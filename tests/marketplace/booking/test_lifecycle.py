@@ -229,7 +229,7 @@ def test_completion_and_repeat_clients(world: World) -> None:
     first = world.book_and_pay(USER, start="08:00")
     second = world.book_and_pay(USER, start="12:00")
     third = world.book_and_pay(USER2, start="16:00")
-    with pytest.raises(FailedPrecondition, match="not started"):
+    with pytest.raises(FailedPrecondition, match="after its scheduled end"):
         lifecycle.mark_session_completed(
             world.db, caller=EXPERT_CALLER, session_id=first, session_notes=None, clock=world.clock
         )

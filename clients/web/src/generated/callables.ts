@@ -18,6 +18,7 @@ export interface Callables {
   rescheduleSession: { request: Req.RescheduleSessionRequest; response: Res.SessionView };
   markSessionCompleted: { request: Req.MarkSessionCompletedRequest; response: Res.SessionView };
   reportNoShow: { request: Req.ReportNoShowRequest; response: Res.SessionView };
+  resolveDispute: { request: Req.ResolveDisputeRequest; response: Res.SessionView };
   submitSessionFeedback: { request: Req.SubmitSessionFeedbackRequest; response: Res.SubmitSessionFeedbackResponse };
   createPayoutAccount: { request: Req.CreatePayoutAccountRequest; response: Res.PayoutAccountResponse };
   createPayoutOnboardingLink: { request: Req.CreatePayoutOnboardingLinkRequest; response: Res.PayoutOnboardingLinkResponse };
@@ -55,6 +56,7 @@ export const CALLABLE_NAMES = [
   "rescheduleSession",
   "markSessionCompleted",
   "reportNoShow",
+  "resolveDispute",
   "submitSessionFeedback",
   "createPayoutAccount",
   "createPayoutOnboardingLink",

@@ -367,6 +367,9 @@ export interface ExpertSession {
   refundedAmount: number;
   refund?: RefundRecord | null;
   noShow?: NoShowRecord | null;
+  completedBy?: ("expert" | "system") | null;
+  dispute?: DisputeRecord | null;
+  payout?: PayoutRecord | null;
   rescheduleCount: number;
   rescheduledBy?: ("user" | "expert") | null;
   cancellationPolicy: CancellationPolicy;
@@ -437,9 +440,38 @@ export interface NoShowRecord {
   reportedAt: Timestamp;
 }
 /**
+ * The candidate says the expert did not show, but the expert had marked the session
+ * completed (or the candidate absent): an admin decides (`resolveDispute`).
+ */
+export interface DisputeRecord {
+  status: "open" | "resolved";
+  claim: "expert_absent";
+  openedAt: Timestamp;
+  notificationId: string;
+  outcome?: ("refund_candidate" | "pay_expert") | null;
+  resolvedAt?: Timestamp | null;
+}
+/**
+ * The expert's payout for this session, decided once its dispute window passed.
+ *
+ * `payable` (amount fixed, ledger lines moved) -> `paid_out` (the Transfer's id), or
+ * `nothing_due` when refunds left the expert nothing.
+ */
+export interface PayoutRecord {
+  status: "payable" | "paid_out" | "nothing_due";
+  amount: number;
+  currency: string;
+  idempotencyKey: string;
+  transferId?: string | null;
+  payableAt: Timestamp;
+  paidOutAt?: Timestamp | null;
+}
+/**
  * `expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
  *
- * Charges are positive; refunds are negative lines that return the fee in proportion.
+ * Charges are positive; refunds are negative lines that return the fee in proportion. All the
+ * lines of a session move together `pending_payout` -> `payable` -> `paid_out`, so the sum
+ * of a session's net amounts is exactly what its Transfer sends.
  */
 export interface ExpertTransaction {
   transactionId: string;
@@ -451,18 +483,30 @@ export interface ExpertTransaction {
   grossAmount: number;
   platformFee: number;
   netAmount: number;
-  status: "pending_payout" | "reversal";
+  status: "pending_payout" | "payable" | "paid_out" | "reversal";
   paymentIntentId?: string | null;
   createdAt: Timestamp;
+  transferId?: string | null;
 }
 /**
- * `adminNotifications/{id}`: review tasks; admins may set `status`/`handledBy`/`handledAt`.
+ * `adminNotifications/{id}`: tasks for admins, by `type`: `expert_document_review`
+ * (onboarding: `documentType`, `fileName`) or `session_dispute` (`DisputeNotification`:
+ * `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`); admins may set
+ * `status`/`handledBy`/`handledAt`.
  */
 export interface AdminNotification {
-  type: "expert_document_review";
+  type: "expert_document_review" | "session_dispute";
   expertId: string;
-  documentType: "identity" | "employment" | "education" | "certification";
-  fileName: string;
+  documentType?: ("identity" | "employment" | "education" | "certification") | null;
+  fileName?: string | null;
+  userId?: string | null;
+  sessionId?: string | null;
+  claim?: "expert_absent" | null;
+  sessionStatus?: string | null;
+  amount?: number | null;
+  currency?: string | null;
+  outcome?: ("refund_candidate" | "pay_expert") | null;
+  note?: string | null;
   createdAt: Timestamp;
   status: string;
   handledBy?: string | null;

@@ -34,7 +34,6 @@ export type ErrorReason =
   | "slot_taken"
   | "invalid_session_state"
   | "session_started"
-  | "session_not_started"
   | "session_not_completed"
   | "session_changed"
   | "too_late_to_reschedule"
@@ -46,6 +45,9 @@ export type ErrorReason =
   | "payment_rejected"
   | "expert_not_active"
   | "own_expert"
+  | "session_not_ended"
+  | "dispute_window_closed"
+  | "no_open_dispute"
   | "package_not_purchasable"
   | "purchase_not_refundable"
   | "package_expired"
@@ -91,7 +93,6 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "slot_taken",
   "invalid_session_state",
   "session_started",
-  "session_not_started",
   "session_not_completed",
   "session_changed",
   "too_late_to_reschedule",
@@ -103,6 +104,9 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "payment_rejected",
   "expert_not_active",
   "own_expert",
+  "session_not_ended",
+  "dispute_window_closed",
+  "no_open_dispute",
   "package_not_purchasable",
   "purchase_not_refundable",
   "package_expired",

@@ -14,6 +14,7 @@ export interface Requests {
   rescheduleSession: RescheduleSessionRequest;
   markSessionCompleted: MarkSessionCompletedRequest;
   reportNoShow: ReportNoShowRequest;
+  resolveDispute: ResolveDisputeRequest;
   submitSessionFeedback: SubmitSessionFeedbackRequest;
   createPayoutAccount: CreatePayoutAccountRequest;
   createPayoutOnboardingLink: CreatePayoutOnboardingLinkRequest;
@@ -255,6 +256,7 @@ export interface SearchExpertsRequest {
   sortBy?: "relevance" | "price" | "rating" | "experience";
   pageSize?: number;
   cursor?: string | null;
+  includeUnbookable?: boolean;
 }
 export interface ExpertSearchFilters {
   specialties?:
@@ -340,6 +342,15 @@ export interface MarkSessionCompletedRequest {
 export interface ReportNoShowRequest {
   sessionId: string;
   absentParty: "user" | "expert";
+}
+/**
+ * An admin decides a disputed no-show: `refund_candidate` (full refund, the session becomes
+ * an expert no-show) or `pay_expert` (no refund; paid out after the dispute window).
+ */
+export interface ResolveDisputeRequest {
+  sessionId: string;
+  outcome: "refund_candidate" | "pay_expert";
+  note?: string | null;
 }
 export interface SubmitSessionFeedbackRequest {
   sessionId: string;

@@ -14,6 +14,7 @@ export interface Responses {
   rescheduleSession: SessionView;
   markSessionCompleted: SessionView;
   reportNoShow: SessionView;
+  resolveDispute: SessionView;
   submitSessionFeedback: SubmitSessionFeedbackResponse;
   createPayoutAccount: PayoutAccountResponse;
   createPayoutOnboardingLink: PayoutOnboardingLinkResponse;
@@ -96,6 +97,9 @@ export interface ExpertSearchResult {
   relevanceScore: number;
   recommendationReason?: string | null;
   availableSlots: AvailableSlot[];
+  bookable: boolean;
+  notBookableReason?:
+    ("expert_not_bookable" | "expert_on_vacation" | "expert_payouts_not_ready") | null;
 }
 /**
  * `experts/{id}` as search answers it: no contact data, no search fields.
@@ -329,6 +333,9 @@ export interface GetAvailableSlotsResponse {
   expertTimeZone: string;
   timeZone: string;
   slots: AvailableSlot[];
+  bookable: boolean;
+  notBookableReason?:
+    ("expert_not_bookable" | "expert_on_vacation" | "expert_payouts_not_ready") | null;
   unavailableReason?: string | null;
 }
 export interface CreateBookingRequestResponse {
@@ -412,6 +419,9 @@ export interface SessionView {
   refundedAmount: number;
   refund?: RefundRecord | null;
   noShow?: NoShowRecord | null;
+  completedBy?: ("expert" | "system") | null;
+  dispute?: DisputeRecord | null;
+  payout?: PayoutRecord | null;
   rescheduleCount: number;
   rescheduledBy?: ("user" | "expert") | null;
   cancellationPolicy: CancellationPolicy;
@@ -465,6 +475,33 @@ export interface NoShowRecord {
   party: "user" | "expert";
   reportedBy: string;
   reportedAt: string;
+}
+/**
+ * The candidate says the expert did not show, but the expert had marked the session
+ * completed (or the candidate absent): an admin decides (`resolveDispute`).
+ */
+export interface DisputeRecord {
+  status: "open" | "resolved";
+  claim: "expert_absent";
+  openedAt: string;
+  notificationId: string;
+  outcome?: ("refund_candidate" | "pay_expert") | null;
+  resolvedAt?: string | null;
+}
+/**
+ * The expert's payout for this session, decided once its dispute window passed.
+ *
+ * `payable` (amount fixed, ledger lines moved) -> `paid_out` (the Transfer's id), or
+ * `nothing_due` when refunds left the expert nothing.
+ */
+export interface PayoutRecord {
+  status: "payable" | "paid_out" | "nothing_due";
+  amount: number;
+  currency: string;
+  idempotencyKey: string;
+  transferId?: string | null;
+  payableAt: string;
+  paidOutAt?: string | null;
 }
 export interface SubmitSessionFeedbackResponse {
   sessionId: string;

@@ -233,6 +233,9 @@ class SignalQuality(_M):
     mediaDuration: Seconds
     speechDuration: Seconds | None = None
     snrDb: float | None = None
+    highBandDb: float | None = None
+    """Speech power above 4 kHz relative to all speech power (dB): about -20 for full-band
+    speech, under -45 for telephone-band audio, where the recogniser mishears more."""
     meanRecognizerConfidence: float | None = None
     faceFrameShare: float | None = Field(default=None, ge=0, le=1)
     meanLuminance: float | None = None

@@ -233,6 +233,7 @@ def _measure_audio(
     quality: dict[str, object] = {
         "speechDuration": round(speech_s, 3),
         "snrDb": clarity.snrDb,
+        "highBandDb": verbal.high_band_db(samples, segments=segments),
         "meanRecognizerConfidence": clarity.recognizerConfidence,
         "audioConfidence": scoring.audio_confidence(
             speech_s=speech_s, snr_db=clarity.snrDb, recognizer=clarity.recognizerConfidence

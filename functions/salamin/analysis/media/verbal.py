@@ -522,6 +522,34 @@ def measure_clarity(
     )
 
 
+HIGH_BAND_HZ = 4000.0
+
+
+def high_band_db(
+    samples: npt.NDArray[np.float32], *, segments: Sequence[Segment], sample_rate: int = 16_000
+) -> float | None:
+    """Power above `HIGH_BAND_HZ` in speech frames relative to all their power, in dB (floored
+    at -100). Telephone audio (300-3400 Hz) has next to none; None without a full speech frame."""
+    import numpy as np
+
+    frame = 512
+    starts = [
+        k
+        for s in segments
+        for k in range(int(s.start * sample_rate), int(s.end * sample_rate) - frame + 1, frame)
+        if k + frame <= samples.size
+    ]
+    if not starts:
+        return None
+    chunks = np.stack([samples[k : k + frame] for k in starts]).astype(np.float64)
+    power = (np.abs(np.fft.rfft(chunks * np.hanning(frame), axis=1)) ** 2).sum(axis=0)
+    total = float(power.sum())
+    if total <= 0:
+        return None
+    high = float(power[np.fft.rfftfreq(frame, 1 / sample_rate) >= HIGH_BAND_HZ].sum())
+    return round(max(-100.0, 10 * math.log10(max(high / total, 1e-10))), 2)
+
+
 # ---- pitch ----------------------------------------------------------------------------------
 
 PITCH_FLOOR_HZ = 75.0

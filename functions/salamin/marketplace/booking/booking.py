@@ -9,8 +9,9 @@ Order of events, and why:
    without read locks: a loser fails at once instead of waiting on the winner (see holds.py).
    A first-time-discounted booking also creates one of `maxSessions` discount claims there, so
    holds opened side by side cannot each take the discount (`pick_first_time_claim`).
-3. Only then the PaymentIntent is created (idempotency key = `<sessionId>-pi`), a destination
-   charge to the expert's Connect account with the 20% platform fee as application fee.
+3. Only then the PaymentIntent is created (idempotency key = `<sessionId>-pi`): a platform
+   charge with `transfer_group` = the session. The expert's net is transferred only after the
+   session was delivered and its dispute window passed (payouts.py, delivery.py).
    If Stripe fails (decline, 5xx, timeout) everything from step 2 is deleted again and the
    caller gets the typed error: no orphan hold or session.
 4. The expiry task is enqueued for the hold's end (30 minutes, or the start if sooner); if that
@@ -41,7 +42,7 @@ from salamin.core.log import log
 from salamin.gateways.stripe_gateway import PaymentIntentInfo, PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import holds, payouts, pricing
-from salamin.marketplace.calendar import availability, occupancy
+from salamin.marketplace.calendar import availability, bookability, occupancy
 from salamin.models.expert import ExpertPayoutAccount, PublicExpert
 from salamin.models.session import BookingRequest, BookingResult, ExpertSession, PriceQuote
 
@@ -394,16 +395,17 @@ def check_booker(caller: Caller, request: BookingRequest) -> None:
 
 
 def check_bookable_expert(expert: PublicExpert, account: ExpertPayoutAccount) -> str:
-    """Policy (pure): only active experts whose payouts are set up (per their private payout
-    account) can be booked. Returns the Connect account the payment is destined for."""
-    if expert.status != "active":
-        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
-    if not account.stripeAccountId or not account.payoutsEnabled:
-        raise FailedPrecondition(
-            "this expert has not finished payout setup and cannot be booked yet",
-            reason="expert_payouts_not_ready",
-        )
-    return account.stripeAccountId
+    """The one bookability policy (`calendar.bookability`), asked of the private payout
+    account. Returns the Connect account the payment is destined for."""
+    destination = (account.stripeAccountId or None) if account.payoutsEnabled else None
+    refused = bookability.not_bookable(
+        status=expert.status,
+        vacation_mode=expert.availability.vacationMode,
+        payouts_enabled=destination is not None,
+    )
+    if refused is not None or destination is None:
+        raise (refused or bookability.PAYOUTS_NOT_READY).error()
+    return destination
 
 
 def check_revival(
@@ -420,7 +422,7 @@ def check_revival(
     (`availability.check_bookable`: started, notice, vacation, blackout, hours, caps, overlap).
     Raises the typed error a new booking would get."""
     if not expert:
-        raise FailedPrecondition("this expert is not taking bookings", reason="expert_not_bookable")
+        raise bookability.NOT_ACTIVE.error()
     public = PublicExpert.model_validate(expert)
     check_bookable_expert(
         public, payouts.load_account(db, session.expertId, transaction=transaction)
@@ -494,7 +496,7 @@ def create_booking_request(
     commit), then create the PaymentIntent and the hold's expiry task; undo on failure."""
     check_booker(caller, request)
     expert = load_expert(db, request.expertId)
-    destination = check_bookable_expert(expert, payouts.load_account(db, request.expertId))
+    check_bookable_expert(expert, payouts.load_account(db, request.expertId))
     now = clock.now()
     slot = bookable_slot(
         db,
@@ -550,8 +552,7 @@ def create_booking_request(
         intent = payments.create_payment_intent(
             amount=quote.amount,
             currency=quote.currency,
-            destination=destination,
-            application_fee=quote.platformFee,
+            transfer_group=session_id,
             metadata={"sessionId": session_id, "expertId": expert.expertId, "userId": caller.uid},
             description=_description(expert, request.sessionType, slot),
             idempotency_key=f"{session_id}-pi",

@@ -1,27 +1,38 @@
 """The expert earnings ledger: `expertTransactions`, one line per money movement.
 
 Every line satisfies `grossAmount == platformFee + netAmount`, in integer minor units:
-- a charge line when a payment is confirmed: gross = price, fee = the 20% application fee that
-  was put on the PaymentIntent, net = what the expert's Connect account receives;
+- a charge line when a payment is confirmed: gross = price, fee = the platform's 20%, net = what
+  the expert is owed once the session is delivered;
 - a refund line (negative) per refund: the fee goes back in proportion to the refunded share,
   computed on running totals (`pricing.fee_returned`), so a full refund in any number of parts
   returns exactly the whole fee and leaves every sum at zero.
 Line ids are derived from the session (and, for refunds, the running refunded total), and lines
 are written with create inside the transaction that changes the session, so a replay cannot add
 a second line.
+
+Payout states (separate charges and transfers: the platform holds the money until then):
+- every line starts `pending_payout`, refund lines too: a refund before the payout only lowers
+  what the expert will be sent, it never needs a transfer reversal;
+- when the session's dispute window has passed (delivery.py), all its lines move to `payable`
+  together, and their net sum is the Transfer's amount (`session_net`);
+- when the Transfer is made, they move to `paid_out` with its id (payouts.py).
+A refund decided after the payout is written as `reversal`: it is part of no payout, and what the
+expert was sent for it is not clawed back automatically (no transfer reversal; an admin settles
+it). Our own refund paths cannot reach a paid-out session: cancellations end at the start,
+no-show reports and disputes at the window's end, before any payout; only a refund made in the
+Stripe dashboard can.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.marketplace.booking import pricing
-from salamin.models.session import ExpertSession, ExpertTransaction, LedgerType
+from salamin.models.session import ExpertSession, ExpertTransaction, LedgerStatus, LedgerType
 
 
 def _ref(db: firestore.Client, transaction_id: str) -> firestore.DocumentReference:
@@ -63,7 +74,7 @@ def refund_line(
         kind="refund",
         gross=-amount,
         fee=-fee_back,
-        status="reversal",
+        status="reversal" if session.payout is not None else "pending_payout",
         payment_intent_id=session.paymentIntentId,
         now=now,
     )
@@ -76,7 +87,7 @@ def _line(
     kind: LedgerType,
     gross: int,
     fee: int,
-    status: Literal["pending_payout", "reversal"],
+    status: LedgerStatus,
     payment_intent_id: str | None,
     now: datetime,
 ) -> ExpertTransaction:
@@ -100,6 +111,47 @@ def write_line(
     transaction: firestore.Transaction, db: firestore.Client, line: ExpertTransaction
 ) -> None:
     transaction.create(_ref(db, line.transactionId), line.to_firestore())
+
+
+def session_lines_query(db: firestore.Client, session_id: str) -> firestore.Query:
+    return db.collection(col.EXPERT_TRANSACTIONS).where(
+        filter=firestore.FieldFilter("sessionId", "==", session_id)
+    )
+
+
+def read_session_lines(
+    transaction: firestore.Transaction, db: firestore.Client, session_id: str
+) -> list[ExpertTransaction]:
+    """A session's lines, read in `transaction` (so a concurrent line conflicts with it)."""
+    snaps = transaction.get(session_lines_query(db, session_id))
+    return [ExpertTransaction.model_validate(s.to_dict() or {}) for s in snaps]
+
+
+def session_net(lines: list[ExpertTransaction]) -> int:
+    """What the expert is owed for a session: the net of its lines not paid out or reversed."""
+    return sum(x.netAmount for x in lines if x.status in ("pending_payout", "payable"))
+
+
+def move_lines(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    lines: list[ExpertTransaction],
+    *,
+    source: LedgerStatus,
+    target: LedgerStatus,
+    transfer_id: str | None = None,
+) -> int:
+    """Move the lines in `source` to `target` (with the transfer id); returns how many."""
+    moved = 0
+    for line in lines:
+        if line.status != source:
+            continue
+        update: dict[str, object] = {"status": target}
+        if transfer_id is not None:
+            update["transferId"] = transfer_id
+        transaction.update(_ref(db, line.transactionId), update)
+        moved += 1
+    return moved
 
 
 @dataclass(frozen=True)

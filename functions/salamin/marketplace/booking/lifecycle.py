@@ -1,4 +1,5 @@
-"""After booking: cancel (with the refund tiers), reschedule, complete, no-shows.
+"""After booking: cancel (with the refund tiers), reschedule, complete, no-shows (their
+windows, disputes and the payout that follows: delivery.py, disputes.py).
 
 Each change is one transaction over the session, its calendar docs, the ledger, the expert's
 counters and the emails; a Stripe refund it decides is stored as `refund` (pending) in that
@@ -21,7 +22,14 @@ from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
 from salamin.gateways.stripe_gateway import PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import booking, holds, ledger, notifications, performance
+from salamin.marketplace.booking import (
+    booking,
+    delivery,
+    holds,
+    ledger,
+    notifications,
+    performance,
+)
 from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
@@ -33,7 +41,6 @@ HALF_REFUND_NOTICE = timedelta(hours=2)
 FREE_RESCHEDULE_NOTICE = timedelta(hours=24)
 """Nobody moves a session that starts sooner than this, and an expert never moves one to a time
 sooner than this."""
-NO_SHOW_AFTER = timedelta(minutes=15)
 PARTIAL_REFUND_PERCENT = 50
 
 
@@ -540,7 +547,7 @@ def reschedule_session(
     return txn(db.transaction())
 
 
-# --- completion and no-shows ---------------------------------------------------------------------
+# --- completion and no-shows (the window and the close task: delivery.py) ---------------------
 
 
 def mark_session_completed(
@@ -551,7 +558,8 @@ def mark_session_completed(
     session_notes: str | None,
     clock: Clock,
 ) -> ExpertSession:
-    """The expert closes a session that has started; counts it for the client and the expert."""
+    """The expert closes a session after its scheduled end; counts it for the client and the
+    expert. The payout still waits for the dispute window (delivery.close_session)."""
     now = clock.now()
     ref = holds.session_ref(db, session_id)
 
@@ -565,39 +573,25 @@ def mark_session_completed(
             raise FailedPrecondition(
                 f"a {session.status} session cannot be completed", reason="invalid_session_state"
             )
-        if now < session.scheduledDate:
-            raise FailedPrecondition(
-                "the session has not started yet", reason="session_not_started"
-            )
-        stats = performance.read_stats(transaction, db, session.expertId)
-        client = performance.client_ref(db, session.expertId, session.userId)
-        before = int(
-            (client.get(transaction=transaction).to_dict() or {}).get("completedSessions", 0)
-        )
-        counters = {}
-        if before == 0:
-            counters["distinctClients"] = 1
-        elif before == 1:
-            counters["repeatClients"] = 1
-        transaction.set(
-            client, {"completedSessions": before + 1, "lastCompletedAt": now}, merge=True
-        )
-        updates: dict[str, Any] = {"status": "completed", "completedAt": now}
-        if session_notes:
-            updates["sessionNotes"] = session_notes
+        delivery.check_completion_time(session, now=now)
+        read = delivery.read_completion(transaction, db, session)
+        updates = delivery.completion_update(by="expert", now=now, notes=session_notes)
         transaction.update(ref, updates)
-        performance.write_stats(
-            transaction,
-            db,
-            session.expertId,
-            stats,
-            completed_sessions=1,
-            counters=counters,
-            extra={"performance.lastSessionDate": session.scheduledDate},
+        delivery.write_completion_counts(transaction, db, session, read, delta=1, now=now)
+        return session.model_copy(
+            update={"status": "completed", "completedAt": now, "completedBy": "expert"}
         )
-        return session.model_copy(update={"status": "completed", "completedAt": now})
 
     return txn(db.transaction())
+
+
+def _disputable(session: ExpertSession) -> bool:
+    """The expert has already said the session took place (or that the candidate was absent)."""
+    return session.status == "completed" or (
+        session.status == "no_show"
+        and session.noShow is not None
+        and session.noShow.party == "user"
+    )
 
 
 def report_no_show(
@@ -609,8 +603,10 @@ def report_no_show(
     clock: Clock,
     payments: PaymentsGateway,
 ) -> ExpertSession:
-    """15 minutes or more after the start: the expert reports the candidate absent (no refund),
-    or the candidate reports the expert absent (full refund of what was paid)."""
+    """From 15 minutes after the start until the dispute window closes: the expert reports the
+    candidate absent (no refund), or the candidate reports the expert absent: a full refund of
+    what was paid, unless the expert had already marked the session completed (or the candidate
+    absent), in which case a dispute is opened for an admin and no money moves."""
     now = clock.now()
     ref = holds.session_ref(db, session_id)
     reporter: Party = "expert" if absent == "user" else "user"
@@ -619,18 +615,27 @@ def report_no_show(
     def txn(transaction: firestore.Transaction) -> ExpertSession:
         session = _load(transaction, db, session_id)
         _authorize(caller, session, reporter)
-        if session.status == "no_show":
+        if session.status == "no_show" and session.noShow and session.noShow.party == absent:
             return session
-        if session.status != "confirmed":
+        if session.dispute is not None:
+            if session.dispute.status == "open" and absent == "expert":
+                return session
+            raise FailedPrecondition(
+                "this session is disputed, or its dispute was decided",
+                reason="invalid_session_state",
+            )
+        dispute = absent == "expert" and _disputable(session)
+        if session.status != "confirmed" and not dispute:
             raise FailedPrecondition(
                 f"a {session.status} session cannot be marked a no-show",
                 reason="invalid_session_state",
             )
-        if now < session.scheduledDate + NO_SHOW_AFTER:
-            raise FailedPrecondition(
-                "a no-show can be reported from 15 minutes after the start",
-                reason="too_early",
+        delivery.check_no_show_time(session, now=now)
+        if dispute:
+            transaction.update(
+                ref, delivery.open_dispute(transaction, db, session=session, now=now)
             )
+            return session
         stats = performance.read_stats(transaction, db, session.expertId)
         contacts = _contacts(transaction, db, session_id) if absent == "expert" else {}
         updates: dict[str, Any] = {

@@ -46,7 +46,14 @@ from salamin.gateways.stripe_gateway import (
     StripeEvent,
 )
 from salamin.gateways.tasks import TaskScheduler
-from salamin.marketplace.booking import booking, holds, ledger, notifications, performance
+from salamin.marketplace.booking import (
+    booking,
+    delivery,
+    holds,
+    ledger,
+    notifications,
+    performance,
+)
 from salamin.marketplace.booking.events import already_applied, record_event, record_plain
 from salamin.marketplace.calendar import occupancy
 from salamin.models.session import ExpertSession, RefundRecord, cancellation_update
@@ -359,7 +366,8 @@ def settle(
     payments: PaymentsGateway,
     tasks: TaskScheduler | None,
 ) -> ExpertSession | None:
-    """Redo-safe effects of the stored state: drop the expiry task, make a pending refund."""
+    """Redo-safe effects of the stored state: drop the expiry task, enqueue a confirmed
+    session's close task (delivery.py), make a pending refund."""
     snap = holds.session_ref(db, session_id).get()
     if not snap.exists:
         return None
@@ -369,6 +377,7 @@ def settle(
             tasks.delete(queue=holds.EXPIRY_QUEUE, task_id=holds.expiry_task_id(session_id))
         except Exception as exc:  # an expiry task that still runs finds nothing to do
             log("hold.task_delete_failed", severity="WARNING", sessionId=session_id, error=str(exc))
+    delivery.schedule_close(tasks, session)
     if session.refund is not None and session.refund.status == "pending":
         session = make_pending_refund(db, session=session, payments=payments)
     return session

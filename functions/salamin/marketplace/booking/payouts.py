@@ -1,14 +1,22 @@
-"""Expert payouts through Stripe Connect Express: account, onboarding link, readiness sync.
+"""Expert payouts through Stripe Connect Express: account, onboarding link, readiness sync, and
+the Transfer of a session's net once it was delivered.
 
-Bookings are destination charges to the expert's connected account, so an expert is bookable
-for pay only once that account can receive transfers. The account and its readiness live in
+Bookings are platform charges (separate charges and transfers); the expert's share is sent by
+`transfer_payout` after the session's dispute window (delivery.py). An expert is bookable for
+pay only once their account can receive transfers. The account and its readiness live in
 `experts/{id}/private/payouts` (`ExpertPayoutAccount`; this module is its one writer); the
 public profile carries only the `payoutsEnabled` mirror, so search can show who is bookable.
 - `ensure_payout_account` creates the Express account once (idempotency key from the expert
   id; the account id is stored with a transaction that never replaces an existing one) and is
   also what the demo seed calls;
 - `create_onboarding_link` gives the expert Stripe's hosted onboarding;
-- `sync_account` applies `account.updated` events (and direct reads), ignoring older snapshots.
+- `sync_account` applies `account.updated` events (and direct reads), ignoring older snapshots;
+- `transfer_payout` sends a `payable` session payout: one Transfer of exactly the amount decided,
+  `source_transaction` = the session's charge, `transfer_group` = the session, idempotency key
+  `<sessionId>-transfer`. Exactly once, even under concurrent or repeated runs: a Transfer
+  already in the group is reused (Stripe keeps idempotency keys for 24 h only, the group
+  forever), concurrent creates share the key, the charge can never fund more than what is left
+  of it, and only a transaction that still finds `payable` records `paid_out`.
 """
 
 from __future__ import annotations
@@ -19,11 +27,14 @@ from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.core.caller import Caller
+from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
 from salamin.core.log import log
-from salamin.gateways.stripe_gateway import AccountInfo, PaymentsGateway
+from salamin.gateways.stripe_gateway import AccountInfo, PaymentsGateway, TransferInfo
+from salamin.marketplace.booking import ledger
 from salamin.models.base import SalaminModel
 from salamin.models.expert import ExpertPayoutAccount
+from salamin.models.session import ExpertSession, PayoutRecord
 
 
 class PayoutStatus(SalaminModel):
@@ -192,3 +203,107 @@ def sync_account(db: firestore.Client, *, account: dict[str, Any], event_created
     applied = txn(db.transaction())
     log("payouts.synced", expertId=expert_id, accountId=info.id, applied=applied)
     return applied
+
+
+# --- session payouts (Transfers) -----------------------------------------------------------------
+
+
+def transfer_key(session_id: str) -> str:
+    return f"{session_id}-transfer"
+
+
+def _session_ref(db: firestore.Client, session_id: str) -> firestore.DocumentReference:
+    return db.collection(col.EXPERT_SESSIONS).document(session_id)
+
+
+def _find_or_make_transfer(
+    db: firestore.Client, payments: PaymentsGateway, session: ExpertSession, payout: PayoutRecord
+) -> TransferInfo:
+    existing = [
+        t for t in payments.list_transfers(transfer_group=session.sessionId) if not t.reversed
+    ]
+    if existing:
+        return existing[0]
+    account_id = load_account(db, session.expertId).stripeAccountId
+    if not account_id or not session.paymentIntentId:
+        raise FailedPrecondition(
+            "the expert has no payout account or the session no payment",
+            reason="expert_payouts_not_ready",
+        )
+    charge = payments.retrieve_payment_intent(session.paymentIntentId).latest_charge
+    if not charge:
+        raise FailedPrecondition("the session's payment has no charge", reason="payment_rejected")
+    return payments.create_transfer(
+        amount=payout.amount,
+        currency=payout.currency,
+        destination=account_id,
+        source_transaction=charge,
+        transfer_group=session.sessionId,
+        metadata={"sessionId": session.sessionId, "expertId": session.expertId},
+        idempotency_key=payout.idempotencyKey,
+    )
+
+
+def transfer_payout(
+    db: firestore.Client, payments: PaymentsGateway, *, session_id: str, clock: Clock
+) -> PayoutRecord | None:
+    """Send a `payable` payout and record it `paid_out` with its ledger lines; returns the
+    payout as stored afterwards. Stripe errors propagate (the task is retried)."""
+    ref = _session_ref(db, session_id)
+    snap = ref.get()
+    if not snap.exists:
+        return None
+    session = ExpertSession.model_validate(snap.to_dict() or {})
+    payout = session.payout
+    if payout is None or payout.status != "payable":
+        return payout
+    transfer = _find_or_make_transfer(db, payments, session, payout)
+    if transfer.amount != payout.amount:
+        log(
+            "payout.amount_mismatch",
+            severity="ERROR",
+            sessionId=session_id,
+            transferId=transfer.id,
+            amount=transfer.amount,
+            expected=payout.amount,
+        )
+    now = clock.now()
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> PayoutRecord | None:
+        current = ExpertSession.model_validate(ref.get(transaction=transaction).to_dict() or {})
+        if current.payout is None or current.payout.status != "payable":
+            return current.payout
+        lines = ledger.read_session_lines(transaction, db, session_id)
+        done = current.payout.model_copy(
+            update={"status": "paid_out", "transferId": transfer.id, "paidOutAt": now}
+        )
+        ledger.move_lines(
+            transaction, db, lines, source="payable", target="paid_out", transfer_id=transfer.id
+        )
+        transaction.update(ref, {"payout": done.to_firestore()})
+        return done
+
+    stored = txn(db.transaction())
+    log("payout.sent", sessionId=session_id, transferId=transfer.id, amount=transfer.amount)
+    return stored
+
+
+def retry_payable_payouts(
+    db: firestore.Client, *, payments: PaymentsGateway, clock: Clock, limit: int = 100
+) -> int:
+    """Sweep helper: payouts decided but not yet sent (Stripe down, account not ready)."""
+    query = (
+        db.collection(col.EXPERT_SESSIONS)
+        .where(filter=firestore.FieldFilter("payout.status", "==", "payable"))
+        .limit(limit)
+    )
+    sent = 0
+    for snap in query.stream():
+        try:
+            done = transfer_payout(db, payments, session_id=snap.id, clock=clock)
+        except Exception as exc:
+            log("payout.retry_failed", severity="WARNING", sessionId=snap.id, error=str(exc))
+            continue
+        sent += int(done is not None and done.status == "paid_out")
+    return sent

@@ -31,6 +31,7 @@ from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
+from salamin.marketplace.calendar.bookability import NotBookable, not_bookable
 from salamin.marketplace.calendar.intervals import Busy, load_busy
 from salamin.marketplace.calendar.local_time import (
     iso_week,
@@ -65,7 +66,9 @@ class Schedule:
 
     expert_id: str
     time_zone: str
-    active: bool
+    status: str
+    payouts_enabled: bool
+    """The public `payoutsEnabled` mirror of the expert's payout account."""
     availability: ExpertAvailability
     pricing: dict[str, SessionTypePricing]
     offered: tuple[str, ...]
@@ -76,18 +79,37 @@ class Schedule:
         return ZoneInfo(self.time_zone)
 
     @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    def not_bookable(self) -> NotBookable | None:
+        """The one bookability policy (`bookability.not_bookable`) on this expert."""
+        return not_bookable(
+            status=self.status,
+            vacation_mode=self.availability.vacationMode,
+            payouts_enabled=self.payouts_enabled,
+        )
+
+    @property
     def currency(self) -> str:
         return next(iter(self.pricing.values())).currency if self.pricing else "USD"
 
     @classmethod
-    def of(cls, expert: PublicExpert | ExpertProfile) -> Schedule:
+    def of(
+        cls, expert: PublicExpert | ExpertProfile, *, payouts_enabled: bool | None = None
+    ) -> Schedule:
+        """`payouts_enabled` defaults to the public document's flag; a full `ExpertProfile`
+        does not carry it, so pass it (else the expert counts as not ready for payouts)."""
+        if payouts_enabled is None:
+            payouts_enabled = isinstance(expert, PublicExpert) and expert.payoutsEnabled
         in_specialties = {t for s in expert.interviewSpecialties for t in s.sessionTypes}
         priced = dict(expert.pricing.sessionTypes)
         offered = tuple(t for t in SESSION_TYPES if t in in_specialties and t in priced)
         return cls(
             expert_id=expert.expertId,
             time_zone=expert.personalInfo.timeZone,
-            active=expert.status == "active",
+            status=expert.status,
+            payouts_enabled=payouts_enabled,
             availability=expert.availability,
             pricing={t: priced[t] for t in offered},
             offered=offered,
@@ -231,14 +253,6 @@ def _slot_blocked_reason(
     return None
 
 
-def _unavailable_reason(schedule: Schedule) -> Blocked | None:
-    if not schedule.active:
-        return "expert_not_bookable", "the expert is not accepting bookings"
-    if schedule.availability.vacationMode:
-        return "expert_on_vacation", "the expert is on vacation"
-    return None
-
-
 def _check_request(schedule: Schedule, session_type: str | None, duration: int | None) -> list[str]:
     """Validate sessionType/duration against the expert; return the session types to offer."""
     if session_type is not None:
@@ -274,7 +288,7 @@ def has_window_overlap(
     """Does the weekly schedule (working days, hours, blackouts) leave, inside one of the UTC
     `intervals`, room for the shortest allowed session of a wanted type? Bookings are not
     considered: this is search's "available on these days and hours" filter."""
-    if not intervals or _unavailable_reason(schedule):
+    if not intervals or schedule.not_bookable():
         return False
     wanted = [t for t in (session_types or schedule.offered) if t in schedule.offered]
     if not wanted:
@@ -322,7 +336,7 @@ def generate_slots(
     Slots with the same start and duration are merged, listing every session type they fit.
     `accept(start, end) -> bool` optionally narrows them (search's time-of-day windows).
     """
-    if _unavailable_reason(schedule):
+    if schedule.not_bookable():
         return []
     types = _check_request(schedule, session_type, duration)
     tz = schedule.tz
@@ -397,9 +411,9 @@ def check_slot(
     """The pure rule: raise `FailedPrecondition` (taken, closed, too soon, full) or
     `InvalidArgument` (not a valid request for this expert) with a readable reason; otherwise
     return the slot. `busy` must cover `start`'s expert-local day and ISO week (`load_busy`)."""
-    blocked = _unavailable_reason(schedule)
-    if blocked:
-        raise FailedPrecondition(blocked[1], reason=blocked[0])
+    refused = schedule.not_bookable()
+    if refused:
+        raise refused.error()
     _check_request(schedule, session_type, duration)
     if start.tzinfo is None:
         raise InvalidArgument.at("startTime", "must carry a time zone")
@@ -485,7 +499,12 @@ class SlotsResult:
     time_zone: str
     slots: list[Slot]
     reads: int
-    unavailable_reason: str | None = None
+    not_bookable: NotBookable | None = None
+    """Set when the expert cannot be booked at all (then `slots` is empty)."""
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        return self.not_bookable.message if self.not_bookable else None
 
     def to_wire(self) -> dict[str, Any]:
         tz = ZoneInfo(self.time_zone)
@@ -493,10 +512,12 @@ class SlotsResult:
             "expertId": self.expert_id,
             "expertTimeZone": self.expert_time_zone,
             "timeZone": self.time_zone,
+            "bookable": self.not_bookable is None,
             "slots": [s.to_wire(tz) for s in self.slots],
         }
-        if self.unavailable_reason:
-            body["unavailableReason"] = self.unavailable_reason
+        if self.not_bookable:
+            body["notBookableReason"] = self.not_bookable.reason
+            body["unavailableReason"] = self.not_bookable.message
         return body
 
 
@@ -518,9 +539,9 @@ def get_available_slots(
         raise NotFound("no such expert", reason="expert_not_found")
     schedule = Schedule.from_document(snap.to_dict() or {})
     out_zone = time_zone or schedule.time_zone
-    blocked = _unavailable_reason(schedule)
-    if blocked:
-        return SlotsResult(expert_id, schedule.time_zone, out_zone, [], 1, blocked[1])
+    refused = schedule.not_bookable()
+    if refused:
+        return SlotsResult(expert_id, schedule.time_zone, out_zone, [], 1, refused)
     _check_request(schedule, session_type, duration)
     today = expert_today(schedule, now)
     busy, reads = load_busy(

@@ -139,6 +139,8 @@ class Criteria:
     avail_windows: tuple[tuple[int, int], ...]
     avail_intervals: tuple[tuple[datetime, datetime], ...]
     """UTC intervals over the next week matching the requested days and windows."""
+    include_unbookable: bool = False
+    """Also list active experts who cannot take bookings yet (payouts not set up)."""
 
     @property
     def has_availability(self) -> bool:
@@ -162,7 +164,11 @@ def _minutes(hhmm: str) -> int:
 
 
 def criteria_of(
-    filters: ExpertSearchFilters, search_term: str | None, *, now: datetime
+    filters: ExpertSearchFilters,
+    search_term: str | None,
+    *,
+    now: datetime,
+    include_unbookable: bool = False,
 ) -> Criteria:
     norm = idx.normalise_value
     avail = filters.availability
@@ -210,12 +216,17 @@ def criteria_of(
         avail_days=days,
         avail_windows=windows,
         avail_intervals=tuple(intervals),
+        include_unbookable=include_unbookable,
     )
 
 
 def matches(search: dict[str, Any], data: dict[str, Any], criteria: Criteria) -> bool:
-    """The exact filter, on one expert document and its `search` map."""
+    """The exact filter, on one expert document and its `search` map. Bookability is asked
+    of the fetched document too, so a map the trigger has not rewritten yet never offers an
+    expert who cannot be booked."""
     if not search.get("active"):
+        return False
+    if not criteria.include_unbookable and idx.document_not_bookable(data) is not None:
         return False
     c = criteria
     facets = set(search.get("facets") or ())

@@ -14,6 +14,7 @@ from google.cloud import firestore
 from salamin.marketplace.calendar import availability as av
 from salamin.marketplace.calendar import intervals, local_time
 from salamin.marketplace.discovery import ranking
+from salamin.marketplace.discovery import search_index as idx
 from salamin.marketplace.discovery.filters import (
     SLOT_DAYS,
     SLOTS_PER_RESULT,
@@ -130,6 +131,10 @@ def assemble_results(
             ),
             "availableSlots": cand_slots,
         }
+        refused = idx.document_not_bookable(cand.data)
+        item["bookable"] = refused is None
+        if refused is not None:
+            item["notBookableReason"] = refused.reason
         if item["recommendationReason"] is None:
             del item["recommendationReason"]
         results.append(item)

@@ -3,7 +3,8 @@
 How one search stays close to one page of reads, whatever the catalog size:
 
 1. One Firestore query per stream, on the server-maintained `search` map (search_index.py):
-   `search.active == true`, plus the single most selective array filter the request allows
+   `search.bookable == true` (or `search.active == true` when the request includes experts
+   who cannot be booked yet), plus the single most selective array filter the request allows
    (a free-text token, one filter group's facets, or two groups at once through `pairs`), plus a
    range on the sort field when the filters bound it, ordered by the sort field then document id.
 2. Every other filter runs in memory on the fetched documents, exactly; chunks are fetched until
@@ -130,17 +131,21 @@ def load_personal(db: firestore.Client, *, user_id: str, reads: Reads) -> rankin
 
 
 def _query_hash(
-    filters: ExpertSearchFilters, search_term: str | None, sort_by: str, user_id: str
+    filters: ExpertSearchFilters,
+    search_term: str | None,
+    sort_by: str,
+    user_id: str,
+    include_unbookable: bool = False,
 ) -> str:
-    body = json.dumps(
-        {
-            "f": filters.model_dump(mode="json", exclude_none=True),
-            "t": idx.query_words(search_term),
-            "s": sort_by,
-            "u": user_id,
-        },
-        sort_keys=True,
-    )
+    fields: dict[str, Any] = {
+        "f": filters.model_dump(mode="json", exclude_none=True),
+        "t": idx.query_words(search_term),
+        "s": sort_by,
+        "u": user_id,
+    }
+    if include_unbookable:
+        fields["b"] = True
+    body = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
@@ -309,8 +314,10 @@ class Search:
 
     # streams --------------------------------------------------------------------------------
     def base_query(self) -> firestore.Query:
+        """Bookable experts; with `include_unbookable`, every listed (active) one."""
+        gate = "active" if self.criteria.include_unbookable else "bookable"
         return self.db.collection(col.EXPERTS).where(
-            filter=firestore.FieldFilter(f"{S}active", "==", True)
+            filter=firestore.FieldFilter(f"{S}{gate}", "==", True)
         )
 
     def ordered(self, query: firestore.Query) -> firestore.Query:
@@ -476,17 +483,19 @@ def search_experts(
     cursor: str | None,
     clock: Clock,
     with_slots: bool = True,
+    include_unbookable: bool = False,
 ) -> SearchPage:
-    """One page of results; `next_cursor` is None on the last page."""
+    """One page of results; `next_cursor` is None on the last page. Only experts who can be
+    booked, unless `include_unbookable` (then each result says whether and why not)."""
     if sort_by not in SORTS:
         raise InvalidArgument.at("sortBy", f"must be one of {', '.join(SORTS)}")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidArgument.at("pageSize", f"must be between 1 and {MAX_PAGE_SIZE}")
     now = clock.now()
-    query_hash = _query_hash(filters, search_term, sort_by, user_id)
+    query_hash = _query_hash(filters, search_term, sort_by, user_id, include_unbookable)
     state = _decode_cursor(cursor, query_hash=query_hash, now=now) if cursor else None
     as_of = state["at"] if state else now
-    criteria = criteria_of(filters, search_term, now=as_of)
+    criteria = criteria_of(filters, search_term, now=as_of, include_unbookable=include_unbookable)
     reads = Reads()
     personal = load_personal(db, user_id=user_id, reads=reads)
     search = Search(db, criteria, sort_by, personal, as_of, reads)

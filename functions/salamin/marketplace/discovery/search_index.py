@@ -13,7 +13,14 @@ carries pre-computed, normalised fields that one selective query can use:
   query includes, so no expert is ever missed);
 - sort and filter numbers (`minHourlyPrice`, `averageRating`, `yearsOfExperience`, ...), the
   non-personal relevance key (`relevanceKey` = profile points + activity points at index time),
-  `companies` for target-company personalisation, and `active` (status active, not on vacation).
+  `companies` for target-company personalisation, `active` (status active, not on vacation:
+  listed at all) and `bookable` + `notBookableReason` (the one bookability policy,
+  `calendar.bookability`: active, not on vacation, payouts set up; default searches ask for it).
+
+`v` is the schema version: a map of an older version is rewritten by the trigger on the next
+write to the expert, and by `reindex_stale`, which the daily `refreshExpertSearchActivity` runs
+first (force-run that job right after a deploy that bumps the version). Version 2 added
+`bookable`.
 
 Written only by the server: the `experts/{id}` trigger (`sync_expert`), the daily refresh of decayed
 activity points (`refresh_decayed`), and seeding scripts through `search_fields`. The trigger
@@ -35,11 +42,12 @@ from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.core.clock import Clock
+from salamin.marketplace.calendar.bookability import NotBookable, not_bookable
 from salamin.marketplace.discovery import ranking
 from salamin.models.expert import SESSION_TYPES, PublicExpert
 
 SEARCH_FIELD = "search"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TOKEN_MIN, TOKEN_MAX = 2, 20
 MAX_TOKENS = 2000
 FACET_GROUPS = ("specialty", "sessionType", "industry", "companyType", "language")
@@ -224,6 +232,15 @@ def _pairs(groups: dict[str, list[str]]) -> list[str]:
     return out
 
 
+def document_not_bookable(data: dict[str, Any]) -> NotBookable | None:
+    """The bookability policy on an `experts/{id}` body (its public `payoutsEnabled` mirror)."""
+    return not_bookable(
+        status=str(data.get("status")),
+        vacation_mode=bool((data.get("availability") or {}).get("vacationMode", False)),
+        payouts_enabled=data.get("payoutsEnabled") is True,
+    )
+
+
 def search_fields(data: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     """The `search` map for an `experts/{id}` document body. Pure: same input, same output
     (within one activity tier of `now`)."""
@@ -256,9 +273,13 @@ def search_fields(data: dict[str, Any], *, now: datetime) -> dict[str, Any]:
         response_time=response_time,
     )
     activity = ranking.activity_points(last_active, now)
+    vacation = bool(availability.get("vacationMode", False))
+    refused = document_not_bookable(data)
     return {
         "v": SCHEMA_VERSION,
-        "active": data.get("status") == "active" and not availability.get("vacationMode", False),
+        "active": data.get("status") == "active" and not vacation,
+        "bookable": refused is None,
+        "notBookableReason": refused.reason if refused else None,
         "tokens": text_tokens(
             primary=[
                 personal.get("firstName") or "",
@@ -335,9 +356,11 @@ def sync_expert(
             fields = search_fields(data, now=clock.now())
         except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
             # Not a well-formed expert body: never searchable. Switch off a stale map, if any.
+            # (The version moves too, so `reindex_stale` does not pick it up again.)
             old = data.get(SEARCH_FIELD)
-            if isinstance(old, dict) and old.get("active"):
-                ref.update({f"{SEARCH_FIELD}.active": False})
+            switched_off = {"active": False, "bookable": False, "v": SCHEMA_VERSION}
+            if isinstance(old, dict) and any(old.get(k) != v for k, v in switched_off.items()):
+                ref.update({f"{SEARCH_FIELD}.{k}": v for k, v in switched_off.items()})
                 return "deactivated"
             return "invalid"
         if not refresh_activity:
@@ -370,8 +393,29 @@ def refresh_decayed(db: firestore.Client, *, clock: Clock, limit: int = 500) -> 
         .order_by(f"{SEARCH_FIELD}.activityPointsUntil")
         .limit(limit)
     )
+    return _resync(db, query, clock=clock, refresh_activity=True)
+
+
+def _resync(
+    db: firestore.Client, query: firestore.Query, *, clock: Clock, refresh_activity: bool
+) -> int:
+    """`sync_expert` on every expert `query` returns; how many were rewritten."""
     written = 0
     for snap in query.stream():
-        if sync_expert(db, expert_id=snap.id, clock=clock, refresh_activity=True) == "written":
-            written += 1
+        outcome = sync_expert(db, expert_id=snap.id, clock=clock, refresh_activity=refresh_activity)
+        written += outcome == "written"
     return written
+
+
+def reindex_stale(db: firestore.Client, *, clock: Clock, limit: int = 500) -> int:
+    """Rewrite maps of an older schema version (`search.v` below SCHEMA_VERSION), lowest
+    first; returns how many were rewritten. Until it has run after a version bump, experts
+    indexed under the old version are missing from default searches (an old map has no
+    `bookable`), so run it right after such a deploy."""
+    query = (
+        db.collection(col.EXPERTS)
+        .where(filter=firestore.FieldFilter(f"{SEARCH_FIELD}.v", "<", SCHEMA_VERSION))
+        .order_by(f"{SEARCH_FIELD}.v")
+        .limit(limit)
+    )
+    return _resync(db, query, clock=clock, refresh_activity=False)

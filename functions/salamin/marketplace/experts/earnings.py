@@ -5,8 +5,9 @@ recomputed from sessions, so the view can never disagree with the ledger:
 - `gross`, `fees` (platform fee), `net`: sums of the lines (refund lines are negative);
 - `refunded`: what went back to candidates (minus the refund lines' gross);
 - `pending`, `payable`, `paidOut`: net amounts by the line's payout status (`pending_payout`,
-  `payable`, `paid_out`). A refund line (`reversal`) comes off `pending`: refunds are made
-  before the money leaves the platform. Any other status is reported under `byStatus` only.
+  `payable`, `paid_out`; see booking/ledger.py). A refund before the payout is a
+  `pending_payout` line and comes off `pending`; a refund after it (`reversal`) comes off
+  `paidOut`. Any other status is reported under `byStatus` only.
 Lines are listed newest first; the cursor is the last line's id, resolved to its stored
 position, so a new line arriving meanwhile never shifts a page.
 """
@@ -27,8 +28,12 @@ from salamin.models.base import wire_instant, wire_value
 
 MAX_PERIOD_DAYS = 400
 CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
-STATUS_BUCKETS = {"pending_payout": "pending", "reversal": "pending", "payable": "payable"}
-STATUS_BUCKETS["paid_out"] = "paidOut"
+STATUS_BUCKETS = {
+    "pending_payout": "pending",
+    "payable": "payable",
+    "paid_out": "paidOut",
+    "reversal": "paidOut",
+}
 LINE_FIELDS = (
     "transactionId",
     "type",

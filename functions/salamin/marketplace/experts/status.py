@@ -1,9 +1,9 @@
 """`setExpertStatus`: admins move an expert between active, inactive and suspended; an expert may
 pause (inactive) and resume (active) themselves, but never lift a suspension.
 
-Status is the one switch search and booking read: `search.active` is recomputed from it by the
-`syncExpertSearchFields` trigger, and booking, rescheduling and slot generation refuse a
-non-active expert (`availability.Schedule.active`, `booking.create_booking_request`). Nothing
+Status is the one switch search and booking read: `search.active`/`search.bookable` are
+recomputed from it by the `syncExpertSearchFields` trigger, and booking, rescheduling and slot
+generation refuse a non-active expert (`calendar.bookability.not_bookable`). Nothing
 is cancelled: a suspension returns the expert's future sessions so the admin can decide.
 Every change appends an audit entry `experts/{id}/statusLog/{entryId}` in the same transaction.
 """

@@ -397,7 +397,13 @@ def notify_new_availability(
     entries = active_entries(db, expert_id)
     if not entries:
         return {}
-    old, new = availability.Schedule.of(before), availability.Schedule.of(after)
+    public = _load_expert(db, expert_id)
+    if public is None:
+        return {}
+    # a full profile does not carry the payout flag: both schedules take the public one
+    ready = public.payoutsEnabled
+    old = availability.Schedule.of(before, payouts_enabled=ready)
+    new = availability.Schedule.of(after, payouts_enabled=ready)
     today = availability.expert_today(new, now)
     busy, _ = availability.load_busy(
         db,
@@ -407,9 +413,6 @@ def notify_new_availability(
         last_day=today + timedelta(days=availability.MAX_DAYS_AHEAD - 1),
         now=now,
     )
-    public = _load_expert(db, expert_id)
-    if public is None:
-        return {}
     outcome: dict[str, int] = {}
     days = availability.MAX_DAYS_AHEAD
     for entry in entries:

@@ -1,0 +1,108 @@
+"""Delivery and payout through the Functions and Tasks emulators: a paid session is closed by a
+real `closeSession` task once its dispute window has passed, and the expert gets exactly one
+Transfer on the stack's Stripe double; `markSessionCompleted` before the end and
+`resolveDispute` by a non-admin are refused with their typed errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+import stripe
+
+from salamin.core import collections as col
+from salamin.gateways.stripe_gateway import StripeGateway
+from scripts.stack import STRIPE_SECRET_KEY
+from tests.api.test_booking_e2e import DoubleControl, _until
+from tests.support.booking import make_expert
+from tests.support.emulators import AuthEmulator, CallableError, call
+from tests.support.users import make_user
+
+
+@pytest.fixture
+def double(emulators: Any) -> DoubleControl:
+    control = DoubleControl(emulators.endpoints.stripe)
+    control.reset()
+    return control
+
+
+def _transfers(stripe_url: str) -> list[dict[str, Any]]:
+    r = requests.get(f"{stripe_url}/_double/objects", params={"prefix": "tr_"}, timeout=10)
+    r.raise_for_status()
+    body = r.json()
+    return list(body.get("data", body) if isinstance(body, dict) else body)
+
+
+def test_close_task_pays_the_expert_once_after_the_window(
+    emulators: Any, db: Any, double: DoubleControl
+) -> None:
+    from salamin.core import firebase
+    from salamin.gateways.tasks import FirebaseTasks
+    from salamin.marketplace.booking import delivery
+
+    ep = emulators.endpoints
+    auth = AuthEmulator(ep)
+    expert_user = make_user(auth, "kim@example.com")
+    candidate = make_user(auth, "cand5@example.com")
+    gateway = StripeGateway(STRIPE_SECRET_KEY, api_base=ep.stripe, max_network_retries=0)
+    make_expert(db, double, gateway, expert_id=expert_user.uid)  # type: ignore[arg-type]
+    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    booked = call(
+        ep,
+        "createBookingRequest",
+        {
+            "expertId": expert_user.uid,
+            "sessionType": "mock_interview",
+            "date": day,
+            "startTime": "10:00",
+            "duration": 60,
+        },
+        token=candidate.id_token,
+    )
+    session_id = booked["sessionId"]
+    browser = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": ep.stripe})
+    browser.v1.payment_intents.confirm(
+        booked["paymentIntentId"], params={"payment_method": "pm_card_visa"}
+    )
+    ref = db.collection(col.EXPERT_SESSIONS).document(session_id)
+    _until(lambda: ref.get().get("status") == "confirmed", what="the webhook to confirm")
+
+    with pytest.raises(CallableError) as early:
+        call(ep, "markSessionCompleted", {"sessionId": session_id}, token=expert_user.id_token)
+    assert early.value.code == "failed-precondition"
+    assert early.value.details["reason"] == "session_not_ended"
+    with pytest.raises(CallableError) as denied:
+        call(
+            ep,
+            "resolveDispute",
+            {"sessionId": session_id, "outcome": "refund_candidate"},
+            token=candidate.id_token,
+        )
+    assert denied.value.code == "permission-denied"
+    # the close task enqueued at confirmation ran at once (the emulator ignores schedule
+    # times) and found nothing due
+    assert _transfers(ep.stripe) == [] and ref.get().to_dict().get("payout") is None
+
+    # The Functions emulator runs on the real clock: let the session and its window pass.
+    start = datetime.now(UTC) - delivery.DISPUTE_WINDOW - timedelta(hours=2)
+    ref.update({"scheduledDate": start, "endDate": start + timedelta(hours=1)})
+    for attempt in ("a", "b"):  # a delivery repeated by Cloud Tasks pays nothing twice
+        FirebaseTasks(firebase.app()).enqueue(
+            queue=delivery.CLOSE_QUEUE,
+            task_id=f"{session_id}-close-e2e-{attempt}",
+            payload={"sessionId": session_id},
+        )
+    snap = _until(
+        lambda: (s := ref.get()).to_dict().get("payout", {}).get("status") == "paid_out" and s,
+        what="the closeSession task to pay the expert",
+    )
+    session = snap.to_dict()
+    assert (session["status"], session["completedBy"]) == ("completed", "system")
+    _until(lambda: len(_transfers(ep.stripe)) == 1 or None, what="the transfer")
+    [transfer] = _transfers(ep.stripe)
+    assert transfer["id"] == session["payout"]["transferId"]
+    assert (transfer["amount"], transfer["transfer_group"]) == (9600, session_id)
+    line = db.collection(col.EXPERT_TRANSACTIONS).document(f"{session_id}_charge").get()
+    assert (line.get("status"), line.get("transferId")) == ("paid_out", transfer["id"])
