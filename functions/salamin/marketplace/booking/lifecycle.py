@@ -33,7 +33,7 @@ from salamin.marketplace.booking import (
 from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
-from salamin.models.expert import CancellationPolicy
+from salamin.models.expert import CancellationPolicy, PublicExpert
 from salamin.models.session import (
     ExpertSession,
     Party,
@@ -353,6 +353,26 @@ def check_reschedule(session: ExpertSession, *, caller: Caller, now: datetime) -
     return role
 
 
+def with_booked_terms(expert: PublicExpert, session: ExpertSession) -> PublicExpert:
+    """The live expert as a move checks the new time (pure): the session keeps the duration it
+    was booked for even if the expert no longer offers it to new bookings. Hours, buffer, caps
+    and days off stay live: they are the calendar, not the terms."""
+    priced = expert.pricing.sessionTypes.get(session.sessionType)  # type: ignore[call-overload]
+    if priced is None or session.duration in priced.allowedDurations:
+        return expert
+    kept = priced.model_copy(
+        update={
+            "allowedDurations": [*priced.allowedDurations, session.duration],
+            "minimumDuration": min(priced.minimumDuration, session.duration),
+        }
+    )
+    types: dict[str, Any] = {str(k): v for k, v in expert.pricing.sessionTypes.items()}
+    types[session.sessionType] = kept
+    return expert.model_copy(
+        update={"pricing": expert.pricing.model_copy(update={"sessionTypes": types})}
+    )
+
+
 def check_new_start(*, role: Party, new_start: datetime, now: datetime) -> None:
     """Policy (pure): an expert never moves a session to less than 24 h ahead (the candidate's
     late-cancellation tiers would then apply to a date they did not choose)."""
@@ -445,7 +465,7 @@ def reschedule_session(
         raise NotFound("no such session", reason="session_not_found")
     current = holds.load_session(snap)
     role = check_reschedule(current, caller=caller, now=now)
-    expert = booking.load_expert(db, current.expertId)
+    expert = with_booked_terms(booking.load_expert(db, current.expertId), current)
     slot = booking.bookable_slot(
         db,
         expert=expert,
