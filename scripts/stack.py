@@ -44,6 +44,7 @@ FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 # Local-only secrets: the doubles accept them, real Stripe and Gemini never see them.
 STRIPE_SECRET_KEY = "sk_test_salamin_local"
 STRIPE_WEBHOOK_SECRET = "whsec_salamin_local"
+STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_salamin_connect_local"
 GEMINI_API_KEY = "gemini-local-key"
 
 
@@ -114,6 +115,7 @@ class Endpoints:
             "STRIPE_API_BASE": self.stripe,
             "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
             "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "STRIPE_CONNECT_WEBHOOK_SECRET": STRIPE_CONNECT_WEBHOOK_SECRET,
             "GEMINI_BASE_URL": self.gemini,
             "GEMINI_API_KEY": GEMINI_API_KEY,
             "SALAMIN_FUNCTIONS_BASE": f"{self._base(self.ports.functions)}/{PROJECT_ID}/{REGION}",
@@ -189,7 +191,15 @@ def _write_functions_env(ep: Endpoints) -> None:
             "STORAGE_EMULATOR_HOST",
         )
     }
-    secrets = {k: env[k] for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "GEMINI_API_KEY")}
+    secrets = {
+        k: env[k]
+        for k in (
+            "STRIPE_SECRET_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_CONNECT_WEBHOOK_SECRET",
+            "GEMINI_API_KEY",
+        )
+    }
     fdir = ROOT / "functions"
     (fdir / ".env.local").write_text("".join(f"{k}={v}\n" for k, v in params.items()))
     (fdir / ".secret.local").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
@@ -274,6 +284,8 @@ class Stack:
                     ep.function_url("stripeWebhook"),
                     "--webhook-secret",
                     STRIPE_WEBHOOK_SECRET,
+                    "--connect-webhook-secret",
+                    STRIPE_CONNECT_WEBHOOK_SECRET,
                 ],
             )
             self._spawn(

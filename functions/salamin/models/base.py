@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from salamin.core import money
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
@@ -200,6 +202,17 @@ at most 200 characters and not reserved (`__x__`), no list directly in a list, 6
 bounded depth and size."""
 YearMonth = Annotated[str, AfterValidator(_year_month_or_present)]
 Currency = Annotated[str, AfterValidator(_currency)]
+
+
+def _charge_currency(value: str) -> str:
+    problem = money.currency_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+ChargeCurrency = Annotated[Currency, AfterValidator(_charge_currency)]
+"""A currency a price may be set in: one of `core.money.MINIMUM_CHARGE`'s (never three-decimal)."""
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=500)]
 ShortText = Annotated[str, Field(max_length=5000)]
 MinorUnits = Annotated[int, Field(ge=0, strict=True)]

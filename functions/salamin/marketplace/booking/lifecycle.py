@@ -34,7 +34,13 @@ from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
 from salamin.models.expert import CancellationPolicy
-from salamin.models.session import ExpertSession, Party, RefundRecord, cancellation_update
+from salamin.models.session import (
+    ExpertSession,
+    Party,
+    RefundRecord,
+    RefundStatus,
+    cancellation_update,
+)
 
 HALF_REFUND_NOTICE = timedelta(hours=2)
 """`partial` refund policy: a late cancellation refunds half down to this long before the start."""
@@ -162,7 +168,7 @@ class CancelOutcome(SalaminModel):
     refundPercentage: int
     refundAmount: int
     currency: str
-    refundStatus: Literal["none", "pending", "succeeded"]
+    refundStatus: Literal["none"] | RefundStatus
 
 
 class CancelDecision(SalaminModel):
@@ -280,7 +286,7 @@ def cancel_session(
     if before.status == "pending" and before.paymentIntentId:
         holds.cancel_intent_quietly(payments, before.paymentIntentId, session_id=session_id)
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=tasks)
-    refund_status: Literal["none", "pending", "succeeded"] = "none"
+    refund_status: Literal["none"] | RefundStatus = "none"
     if after is not None and after.refund is not None:
         refund_status = after.refund.status
     return CancelOutcome(

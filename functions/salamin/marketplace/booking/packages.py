@@ -55,8 +55,13 @@ class PackagePayments(Protocol):
         idempotency_key: str,
     ) -> PaymentIntentInfo: ...
 
-    def refund_platform_charge(
-        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
     ) -> RefundInfo: ...
 
 
@@ -271,7 +276,7 @@ def refund_unused_credits(
 
     refund = txn(db.transaction())
     purchase = PackagePurchase.model_validate(ref(db, purchase_id).get().to_dict() or {})
-    made = payments.refund_platform_charge(
+    made = payments.refund(
         payment_intent_id=purchase.paymentIntentId or "",
         amount=refund.amount,
         metadata={PURCHASE_KEY: purchase_id, "reason": "unused_package_credits"},
