@@ -45,6 +45,7 @@ def listPendingApplications(req: https_fn.CallableRequest[Any]) -> Any:
 # --- Booking and payments (spec §1.3) -----------------------------------------------------------
 STRIPE_SECRET_KEY = SecretParam("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = SecretParam("STRIPE_WEBHOOK_SECRET")
+STRIPE_CONNECT_WEBHOOK_SECRET = SecretParam("STRIPE_CONNECT_WEBHOOK_SECRET")
 
 
 @https_fn.on_call(secrets=[STRIPE_SECRET_KEY])
@@ -105,10 +106,15 @@ def createPayoutOnboardingLink(req: https_fn.CallableRequest[Any]) -> Any:
     )
 
 
-@https_fn.on_request(secrets=[STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET])
+@https_fn.on_request(
+    secrets=[STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_CONNECT_WEBHOOK_SECRET]
+)
 def stripeWebhook(req: https_fn.Request) -> https_fn.Response:
     return booking_api.stripe_webhook(
-        req, stripe_key=STRIPE_SECRET_KEY.value, webhook_secret=STRIPE_WEBHOOK_SECRET.value
+        req,
+        stripe_key=STRIPE_SECRET_KEY.value,
+        webhook_secret=STRIPE_WEBHOOK_SECRET.value,
+        connect_webhook_secret=STRIPE_CONNECT_WEBHOOK_SECRET.value,
     )
 
 

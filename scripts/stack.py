@@ -29,6 +29,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / ".runtime"
@@ -44,6 +45,7 @@ FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 # Local-only secrets: the doubles accept them, real Stripe and Gemini never see them.
 STRIPE_SECRET_KEY = "sk_test_salamin_local"
 STRIPE_WEBHOOK_SECRET = "whsec_salamin_local"
+STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_salamin_connect_local"
 GEMINI_API_KEY = "gemini-local-key"
 
 
@@ -114,6 +116,7 @@ class Endpoints:
             "STRIPE_API_BASE": self.stripe,
             "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
             "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "STRIPE_CONNECT_WEBHOOK_SECRET": STRIPE_CONNECT_WEBHOOK_SECRET,
             "GEMINI_BASE_URL": self.gemini,
             "GEMINI_API_KEY": GEMINI_API_KEY,
             "SALAMIN_FUNCTIONS_BASE": f"{self._base(self.ports.functions)}/{PROJECT_ID}/{REGION}",
@@ -189,7 +192,15 @@ def _write_functions_env(ep: Endpoints) -> None:
             "STORAGE_EMULATOR_HOST",
         )
     }
-    secrets = {k: env[k] for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "GEMINI_API_KEY")}
+    secrets = {
+        k: env[k]
+        for k in (
+            "STRIPE_SECRET_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_CONNECT_WEBHOOK_SECRET",
+            "GEMINI_API_KEY",
+        )
+    }
     fdir = ROOT / "functions"
     (fdir / ".env.local").write_text("".join(f"{k}={v}\n" for k, v in params.items()))
     (fdir / ".secret.local").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
@@ -274,6 +285,8 @@ class Stack:
                     ep.function_url("stripeWebhook"),
                     "--webhook-secret",
                     STRIPE_WEBHOOK_SECRET,
+                    "--connect-webhook-secret",
+                    STRIPE_CONNECT_WEBHOOK_SECRET,
                 ],
             )
             self._spawn(
@@ -336,8 +349,11 @@ class Stack:
 
     # -- data resets used by tests -----------------------------------------------------------
     def reset_data(self) -> None:
-        """Empty Firestore, Auth and Storage so each test starts from nothing."""
+        """Empty Firestore, Auth and Storage so each test starts from nothing. Webhooks the
+        Stripe double is still sending belong to the previous test: let them land first, or
+        they would write into this test's empty database."""
         ep = self.endpoints
+        _request("POST", f"{ep.stripe}/_double/deliveries/wait", body={"timeout": 3})
         reset_firestore(ep.firestore)
         _request("DELETE", f"http://{ep.auth}/emulator/v1/projects/{PROJECT_ID}/accounts")
         _request("GET", f"{ep.storage}/wipe?keep-buckets=true")
@@ -444,8 +460,10 @@ def stop_firestore_only(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait(timeout=15)
 
 
-def _request(method: str, url: str) -> None:
-    req = urllib.request.Request(url, method=method)
+def _request(method: str, url: str, *, body: dict[str, Any] | None = None) -> None:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {} if body is None else {"Content-Type": "application/json"}
+    req = urllib.request.Request(url, method=method, data=data, headers=headers)
     with urllib.request.urlopen(req, timeout=10) as resp:
         resp.read()
 

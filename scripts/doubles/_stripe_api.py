@@ -58,7 +58,11 @@ _CARD_OK = {
     "pm_card_visa_debit": ("visa", "5556"),
     "pm_card_mastercard": ("mastercard", "4444"),
     "pm_card_amex": ("amex", "8431"),
+    # Stripe's asynchronous refund failure card (4000 0000 0000 5126): the charge succeeds; a
+    # refund of it answers `succeeded`, then fails (refund.updated, charge.refund.updated)
+    "pm_card_refundFail": ("visa", "5126"),
 }
+_REFUND_FAILS = frozenset({"pm_card_refundFail"})
 _CARD_DECLINED = {
     "pm_card_chargeDeclined": (
         "visa", "0002", "card_declined", "generic_decline", "Your card was declined."),
@@ -272,6 +276,8 @@ class StripeState:
             },
             "type": type_,
         }
+        if type_.startswith("account."):  # a Connect event names the connected account
+            event["account"] = obj["id"]
         self.events[event["id"]] = event
         self.on_event(event)
         return event
@@ -810,19 +816,46 @@ class StripeState:
             "metadata": merge_metadata({}, params.get("metadata", {})),
             "payment_intent": charge["payment_intent"],
             "reason": reason,
+            "failure_reason": None,
             "receipt_number": None,
             "source_transfer_reversal": None,
             "status": "succeeded",
             "transfer_reversal": None,
         }
-        for flag in ("refund_application_fee", "reverse_transfer"):
-            if flag in params:
-                as_bool(params[flag], param=flag)
+        flags = {
+            flag: as_bool(params[flag], param=flag)
+            for flag in ("refund_application_fee", "reverse_transfer")
+            if flag in params
+        }
+        if flags.get("reverse_transfer") and charge.get("transfer_data"):
+            refund["transfer_reversal"] = new_id("trr_")  # the destination's share comes back
         self.refunds[refund["id"]] = refund
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
         self.emit("charge.refunded", charge, ctx=ctx, previous=previous)
+        answer = copy.deepcopy(refund)
+        if charge["payment_method"] in _REFUND_FAILS:
+            self.fail_refund(refund["id"])
+        return answer
+
+    def fail_refund(
+        self, refund_id: str, failure_reason: str = "expired_or_canceled_card"
+    ) -> dict[str, Any]:
+        """A refund the card network could not deliver: `failed`, its amount back on the
+        charge's refundable balance, announced by refund.updated and charge.refund.updated."""
+        refund = self.refunds.get(refund_id)
+        if refund is None:
+            raise StripeApiError.missing("refund", refund_id)
+        if refund["status"] == "failed":
+            return refund
+        previous = {"status": refund["status"], "failure_reason": None}
+        refund.update(status="failed", failure_reason=failure_reason)
+        charge = self.charges[refund["charge"]]
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+        self.emit("refund.updated", refund, previous=previous)
+        self.emit("charge.refund.updated", refund, previous=previous)
         return refund
 
     def _get_refund(

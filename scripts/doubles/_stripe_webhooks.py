@@ -1,7 +1,8 @@
 """Signed webhook delivery for the Stripe double.
 
 Events are POSTed in the order they were emitted by one background worker, signed the way
-Stripe signs them (`Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`),
+Stripe signs them (Connect events, `account.*`, with the Connect endpoint's secret when one is
+configured, as a real Connect endpoint has its own secret; all others with the platform's) (`Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`),
 and retried a few times with a short backoff when the receiver fails. Tests can hold the queue,
 deliver chosen events by hand (to reorder them) and redeliver an event (to duplicate it).
 """
@@ -29,6 +30,11 @@ def sign_payload(payload: str, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
+def is_connect_event(event: dict[str, Any]) -> bool:
+    """Events about a connected account, delivered to the Connect endpoint."""
+    return str(event.get("type", "")).startswith("account.")
+
+
 def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_hex(16)
 
@@ -43,6 +49,7 @@ class WebhookDispatcher:
         clock: Callable[[], float],
         url: str | None,
         secret: str | None,
+        connect_secret: str | None = None,
         retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5),
         timeout: float = 5.0,
     ) -> None:
@@ -51,6 +58,7 @@ class WebhookDispatcher:
         self._clock = clock
         self.url = url
         self.secret = secret or (new_webhook_secret() if url else None)
+        self.connect_secret = connect_secret
         self.retry_delays = retry_delays
         self.timeout = timeout
         self._queue: deque[dict[str, Any]] = deque()
@@ -78,11 +86,20 @@ class WebhookDispatcher:
             self._thread.join(timeout=self.timeout + 1)
             self._thread = None
 
-    def configure(self, url: str | None, secret: str | None) -> str | None:
+    def configure(
+        self, url: str | None, secret: str | None, connect_secret: str | None = None
+    ) -> str | None:
         with self._lock:
             self.url = url
             self.secret = secret or (new_webhook_secret() if url else None)
+            self.connect_secret = connect_secret
             return self.secret
+
+    def secret_for(self, event: dict[str, Any]) -> str | None:
+        """The signing secret of the endpoint that receives `event` (Connect or platform)."""
+        if is_connect_event(event) and self.connect_secret:
+            return self.connect_secret
+        return self.secret
 
     def reset(self) -> None:
         with self._cond:
@@ -165,7 +182,7 @@ class WebhookDispatcher:
         timestamp: int | None = None,
     ) -> list[dict[str, Any]]:
         with self._lock:
-            url, secret = self.url, self.secret
+            url, secret = self.url, self.secret_for(event)
         if not url or not secret:
             raise RuntimeError("webhook delivery is not configured (no url)")
         payload = json.dumps(event, indent=2)

@@ -8,7 +8,7 @@ project keeps this small stdlib-only double. Point the real library at it:
 Run it standalone:
 
     python scripts/doubles/stripe_double.py --port 12111 \
-        [--webhook-url URL --webhook-secret whsec_...]
+        [--webhook-url URL --webhook-secret whsec_... --connect-webhook-secret whsec_...]
 
 or in-process: `StripeDouble(port=0, webhook_url=..., webhook_secret=...)`, `.start()` (returns
 the base url), `.stop()`.
@@ -21,7 +21,8 @@ supported, unknown params rejected like Stripe does):
                                              capture_method, ...)
     GET  /v1/payment_intents/{id}            retrieve
     POST /v1/payment_intents/{id}            update (metadata, description, amount, ...)
-    POST /v1/payment_intents/{id}/confirm    payment_method=pm_card_visa succeeds;
+    POST /v1/payment_intents/{id}/confirm    payment_method=pm_card_visa succeeds (and
+                                             pm_card_refundFail, whose refunds then fail);
                                              pm_card_chargeDeclined, pm_card_visa_chargeDeclined
                                              (and *InsufficientFunds, *ExpiredCard,
                                              *IncorrectCvc) answer 402 card_error
@@ -49,8 +50,9 @@ Idempotency-Key: same key + same method/path/params replays the saved answer
 the first request still runs -> 409. Successful and 402 answers are saved, like Stripe does.
 
 Events (payment_intent.succeeded / .payment_failed / .canceled / .amount_capturable_updated,
-charge.refunded, account.updated, transfer.created) are signed and POSTed in order to the
-webhook url by a background worker, retried a few times on failure.
+charge.refunded, refund.updated, charge.refund.updated, account.updated, transfer.created) are
+signed and POSTed in order to the webhook url by a background worker, retried a few times on
+failure.
 
 Test-control API (Python method / HTTP endpoint; JSON bodies; no auth):
     events(type=None)                        GET  /_double/events[?type=]
@@ -66,7 +68,11 @@ Test-control API (Python method / HTTP endpoint; JSON bodies; no auth):
     delay_next(prefix, seconds, times=1, method=None, phase="after")
                                              POST /_double/delay_next {"path_prefix", ...}
     onboard_account(account_id)              POST /_double/accounts/{id}/onboard
-    configure_webhook(url, secret=None)      POST /_double/webhook {"url", "secret"}
+    fail_refund(refund_id, failure_reason=)  POST /_double/refunds/{id}/fail {"failure_reason"}
+    configure_webhook(url, secret=None, connect_secret=None)
+                                             POST /_double/webhook {"url", "secret",
+                                             "connect_secret"}: account.* events are signed
+                                             with connect_secret (the Connect endpoint's)
     requests(path_prefix=None)               GET  /_double/requests[?path_prefix=]
     get(object_id)                           GET  /_double/objects/{id}
     objects(prefix)                          GET  /_double/objects?prefix=pi_
@@ -146,6 +152,7 @@ class StripeDouble:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         *,
+        connect_webhook_secret: str | None = None,
         host: str = "127.0.0.1",
         clock: Callable[[], float] = time.time,
         api_version: str = API_VERSION,
@@ -163,6 +170,7 @@ class StripeDouble:
             clock=clock,
             url=webhook_url,
             secret=webhook_secret,
+            connect_secret=connect_webhook_secret,
             retry_delays=retry_delays,
         )
         self._faults: list[_Fault] = []
@@ -222,9 +230,16 @@ class StripeDouble:
     def webhook_secret(self) -> str | None:
         return self._dispatcher.secret
 
-    def configure_webhook(self, url: str | None, secret: str | None = None) -> str | None:
-        """Point deliveries at `url`; returns the signing secret (generated if not given)."""
-        return self._dispatcher.configure(url, secret)
+    @property
+    def connect_webhook_secret(self) -> str | None:
+        return self._dispatcher.connect_secret
+
+    def configure_webhook(
+        self, url: str | None, secret: str | None = None, connect_secret: str | None = None
+    ) -> str | None:
+        """Point deliveries at `url`; returns the signing secret (generated if not given).
+        `connect_secret` signs Connect events (`account.*`); without it they use `secret`."""
+        return self._dispatcher.configure(url, secret, connect_secret)
 
     def events(self, type: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -330,6 +345,14 @@ class StripeDouble:
     def onboard_account(self, account_id: str) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._state.onboard(account_id))
+
+    def fail_refund(
+        self, refund_id: str, failure_reason: str = "expired_or_canceled_card"
+    ) -> dict[str, Any]:
+        """Make a refund fail after the fact (as a closed card does), emitting refund.updated
+        and charge.refund.updated; refunds of `pm_card_refundFail` charges do it by themselves."""
+        with self._lock:
+            return copy.deepcopy(self._state.fail_refund(refund_id, failure_reason))
 
     def requests(self, path_prefix: str | None = None) -> list[dict[str, Any]]:
         """Log of API calls: method, path, status, idempotency_key, replayed."""
@@ -613,11 +636,28 @@ class StripeDouble:
                 return self.onboard_account(parts[1])
             except StripeApiError as exc:
                 raise KeyError(parts[1]) from exc
+        if method == "POST" and len(parts) == 3 and parts[0] == "refunds" and parts[2] == "fail":
+            try:
+                return self.fail_refund(
+                    parts[1], args.get("failure_reason", "expired_or_canceled_card")
+                )
+            except StripeApiError as exc:
+                raise KeyError(parts[1]) from exc
         if route == ("POST", "webhook"):
-            secret = self.configure_webhook(args.get("url"), args.get("secret"))
-            return {"url": self.webhook_url, "secret": secret}
+            secret = self.configure_webhook(
+                args.get("url"), args.get("secret"), args.get("connect_secret")
+            )
+            return {
+                "url": self.webhook_url,
+                "secret": secret,
+                "connect_secret": self.connect_webhook_secret,
+            }
         if route == ("GET", "webhook"):
-            return {"url": self.webhook_url, "secret": self.webhook_secret}
+            return {
+                "url": self.webhook_url,
+                "secret": self.webhook_secret,
+                "connect_secret": self.connect_webhook_secret,
+            }
         if route == ("GET", "requests"):
             return {"data": self.requests(query.get("path_prefix"))}
         if route == ("GET", "objects"):
@@ -712,8 +752,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--webhook-url")
     parser.add_argument("--webhook-secret")
+    parser.add_argument("--connect-webhook-secret")
     args = parser.parse_args(argv)
-    double = StripeDouble(args.port, args.webhook_url, args.webhook_secret, host=args.host)
+    double = StripeDouble(
+        args.port,
+        args.webhook_url,
+        args.webhook_secret,
+        connect_webhook_secret=args.connect_webhook_secret,
+        host=args.host,
+    )
     url = double.start()
     print(f"stripe double listening on {url}", flush=True)
     if double.webhook_url:

@@ -18,7 +18,7 @@ from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import StripeGateway
-from scripts.stack import STRIPE_SECRET_KEY
+from scripts.stack import STRIPE_CONNECT_WEBHOOK_SECRET, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 from tests.support.booking import make_expert
 from tests.support.emulators import AuthEmulator, CallableError, call
 from tests.support.users import make_user
@@ -43,6 +43,12 @@ class DoubleControl:
 
     def wait_for_deliveries(self, timeout: float = 10.0) -> Any:
         return self._post("deliveries/wait", {"timeout": timeout})
+
+    def fail_next(
+        self, path_prefix: str, status: int, *, times: int = 1, method: str | None = None
+    ) -> Any:
+        body = {"path_prefix": path_prefix, "status": status, "times": times, "method": method}
+        return self._post("fail_next", body)
 
     def deliveries(self) -> list[dict[str, Any]]:
         r = requests.get(f"{self.base}/_double/deliveries", timeout=10)
@@ -293,6 +299,52 @@ def test_payout_onboarding_callables(emulators: Any, db: Any, double: DoubleCont
     )
     status = call(ep, "createPayoutAccount", {}, token=expert_user.id_token)
     assert status["payoutsEnabled"] is True and status["stripeAccountId"].startswith("acct_")
+    # it came from the Connect endpoint, signed with the Connect secret, which the function knows
+    (delivery,) = [d for d in double.deliveries() if d["type"] == "account.updated"]
+    assert delivery["status"] == 200
+    stamp = delivery["signature"].split(",")[0].removeprefix("t=")
+    event = requests.get(f"{ep.stripe}/_double/events/{delivery['event_id']}", timeout=10).json()
+    payload = json.dumps(event, indent=2)
+    for secret, verifies in ((STRIPE_CONNECT_WEBHOOK_SECRET, True), (STRIPE_WEBHOOK_SECRET, False)):
+        expected = stripe.WebhookSignature._compute_signature(f"{stamp}.{payload}", secret)
+        assert (f"v1={expected}" in delivery["signature"]) is verifies
+
+
+def test_a_stripe_error_answers_our_message_never_stripes(
+    emulators: Any, db: Any, double: DoubleControl
+) -> None:
+    ep = emulators.endpoints
+    auth = AuthEmulator(ep)
+    expert_user = make_user(auth, "mae@example.com")
+    candidate = make_user(auth, "cand4@example.com")
+    gateway = StripeGateway(STRIPE_SECRET_KEY, api_base=ep.stripe, max_network_retries=0)
+    make_expert(db, double, gateway, expert_id=expert_user.uid)  # type: ignore[arg-type]
+    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    request = {
+        "request": {
+            "expertId": expert_user.uid,
+            "sessionType": "mock_interview",
+            "date": day,
+            "startTime": "10:00",
+            "duration": 60,
+        }
+    }
+    answers = []
+    # the function's client retries a 5xx twice (so every attempt fails), never a 400
+    for status, times, code in ((400, 1, "failed-precondition"), (500, 3, "unavailable")):
+        double.fail_next("/v1/payment_intents", status, times=times, method="POST")
+        with pytest.raises(CallableError) as refused:
+            call(ep, "createBookingRequest", request, token=candidate.id_token)
+        assert refused.value.code == code
+        answers.append(refused.value)
+    assert answers[0].message == "the payment provider refused this request"
+    assert answers[1].message == "the payment provider failed; try again"
+    for answer in answers:  # the double's own wording ("Injected 400 error.", ...) stays out
+        shown = answer.message + json.dumps(answer.details)
+        assert "njected" not in shown and "unknown error" not in shown
+    # nothing was held: the time is still free and bookable
+    booked = call(ep, "createBookingRequest", request, token=candidate.id_token)
+    assert booked["paymentIntentId"].startswith("pi_")
 
 
 def test_hold_expiry_runs_through_the_tasks_emulator(

@@ -5,6 +5,7 @@ Transfer on the stack's Stripe double; `markSessionCompleted` before the end and
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -100,9 +101,90 @@ def test_close_task_pays_the_expert_once_after_the_window(
     )
     session = snap.to_dict()
     assert (session["status"], session["completedBy"]) == ("completed", "system")
-    _until(lambda: len(_transfers(ep.stripe)) == 1 or None, what="the transfer")
+    # the other delivery may still be running: give it time, then still exactly one Transfer
+    time.sleep(2.0)
     [transfer] = _transfers(ep.stripe)
     assert transfer["id"] == session["payout"]["transferId"]
     assert (transfer["amount"], transfer["transfer_group"]) == (9600, session_id)
     line = db.collection(col.EXPERT_TRANSACTIONS).document(f"{session_id}_charge").get()
     assert (line.get("status"), line.get("transferId")) == ("paid_out", transfer["id"])
+
+
+def test_dispute_through_the_callables(emulators: Any, db: Any, double: DoubleControl) -> None:
+    """The expert marks the session completed, the candidate reports the expert absent: a
+    dispute, no refund; a stranger cannot resolve it, an admin refunds the candidate once."""
+    ep = emulators.endpoints
+    auth = AuthEmulator(ep)
+    expert_user = make_user(auth, "dee@example.com")
+    candidate = make_user(auth, "cand6@example.com")
+    admin = make_user(auth, "ops6@example.com", admin=True)
+    gateway = StripeGateway(STRIPE_SECRET_KEY, api_base=ep.stripe, max_network_retries=0)
+    make_expert(db, double, gateway, expert_id=expert_user.uid)  # type: ignore[arg-type]
+    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    booked = call(
+        ep,
+        "createBookingRequest",
+        {
+            "expertId": expert_user.uid,
+            "sessionType": "mock_interview",
+            "date": day,
+            "startTime": "12:00",
+            "duration": 60,
+        },
+        token=candidate.id_token,
+    )
+    session_id = booked["sessionId"]
+    browser = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": ep.stripe})
+    browser.v1.payment_intents.confirm(
+        booked["paymentIntentId"], params={"payment_method": "pm_card_visa"}
+    )
+    ref = db.collection(col.EXPERT_SESSIONS).document(session_id)
+    _until(lambda: ref.get().get("status") == "confirmed", what="the webhook to confirm")
+    start = datetime.now(UTC) - timedelta(hours=3)
+    ref.update({"scheduledDate": start, "endDate": start + timedelta(hours=1)})
+
+    call(ep, "markSessionCompleted", {"sessionId": session_id}, token=expert_user.id_token)
+    disputed = call(
+        ep,
+        "reportNoShow",
+        {"sessionId": session_id, "absentParty": "expert"},
+        token=candidate.id_token,
+    )
+    assert disputed["status"] == "completed" and disputed["dispute"]["status"] == "open"
+    assert disputed["paymentStatus"] == "paid"
+    note = db.collection(col.ADMIN_NOTIFICATIONS).document(f"{session_id}-dispute").get()
+    assert note.get("type") == "session_dispute" and note.get("status") == "pending"
+    for token in (candidate.id_token, expert_user.id_token):
+        with pytest.raises(CallableError) as denied:
+            call(
+                ep,
+                "resolveDispute",
+                {"sessionId": session_id, "outcome": "pay_expert"},
+                token=token,
+            )
+        assert denied.value.code == "permission-denied"
+    resolved = call(
+        ep,
+        "resolveDispute",
+        {"sessionId": session_id, "outcome": "refund_candidate", "note": "no join in logs"},
+        token=admin.id_token,
+    )
+    assert (resolved["status"], resolved["dispute"]["outcome"]) == ("no_show", "refund_candidate")
+    assert resolved["refundedAmount"] == 12000
+    with pytest.raises(CallableError) as twice:
+        call(
+            ep,
+            "resolveDispute",
+            {"sessionId": session_id, "outcome": "pay_expert"},
+            token=admin.id_token,
+        )
+    assert twice.value.code == "failed-precondition"
+    assert twice.value.details["reason"] == "no_open_dispute"
+    with pytest.raises(CallableError) as bad:
+        call(
+            ep,
+            "resolveDispute",
+            {"sessionId": session_id, "outcome": "split_it"},
+            token=admin.id_token,
+        )
+    assert bad.value.code == "invalid-argument"

@@ -108,7 +108,7 @@ const CASES = [
     list: { default: ["userId", OWNER], expert: ["expertId", EXPERT] },
     allow: { get: ["owner"], list: ["owner"] },
   },
-  ...["waitlistNotices/n1", "waitlistRate/owner-uid"].map((path) => ({
+  ...["waitlistNotices/n1", "waitlistRate/owner-uid", "waitlistUsers/owner-uid"].map((path) => ({
     name: path.split("/")[0],
     path,
     data: { userId: OWNER, expertId: EXPERT, count: 1 },

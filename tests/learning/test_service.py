@@ -181,3 +181,43 @@ def test_only_the_owner_and_bad_input(db, path) -> None:  # type: ignore[no-unty
     with pytest.raises(NotFound):
         service.recommend_next_activity(db, caller=ME, path_id="missing")
     assert stored(db, path.pathId).eventsApplied == 0
+
+
+def test_an_adapt_event_with_a_non_numeric_score_neither_fails_nor_blocks_the_path(
+    db, path
+) -> None:  # type: ignore[no-untyped-def]
+    """Found by the callable fuzz suite: `context: {"score": "x"}` was stored as an event whose
+    application raised, so it stayed pending and every later event of the path failed too. The
+    request model now refuses it; an event stored before that is skipped, not fatal."""
+    from pydantic import ValidationError
+
+    from salamin.api.learning import AdaptPathRequest
+
+    trigger = {"type": "low_performance", "threshold": 50, "metric": "score"}
+    for bad in ("x", [1], {"v": 1}, True):
+        with pytest.raises(ValidationError):
+            AdaptPathRequest.model_validate(
+                {"pathId": path.pathId, "trigger": trigger, "context": {"score": bad}}
+            )
+    result = service.adapt_path(
+        db,
+        caller=ME,
+        path_id=path.pathId,
+        trigger=AdaptiveTrigger.model_validate(trigger),
+        context={"score": "x"},  # as a stored event from before the check
+        event_id="poisoned",
+        clock=CLOCK,
+    )
+    assert result["adaptations"] == []
+    module = stored(db, path.pathId).modules[0]
+    later = service.track_progress(
+        db,
+        caller=ME,
+        path_id=path.pathId,
+        activity_id=module.learningActivities[0].activityId,
+        progress=ActivityProgress(
+            activityId=module.learningActivities[0].activityId, timeSpent=10, score=90
+        ),
+        clock=CLOCK,
+    )
+    assert later["duplicate"] is False

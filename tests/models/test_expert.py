@@ -75,3 +75,22 @@ def test_durations_must_respect_minimum() -> None:
     data = application_data(pricing__sessionTypes__mock_interview__allowedDurations=[15, 60])
     with pytest.raises(ValidationError, match="minimumDuration"):
         ExpertApplicationInput.model_validate(data)
+
+
+@pytest.mark.parametrize("currency", ["KWD", "BHD", "JOD", "OMR", "TND", "kwd", "ZZZ"])
+def test_a_price_in_a_three_decimal_or_unchargeable_currency_is_refused(currency: str) -> None:
+    override = {"pricing__sessionTypes__mock_interview__currency": currency}
+    assert "pricing.sessionTypes.mock_interview.currency" in _errors(application_data(**override))
+
+
+def test_a_full_discount_is_refused_at_application_time() -> None:
+    """A session is always paid through a PaymentIntent: 100% off would leave none to pay."""
+    free_first = application_data()
+    free_first["pricing"]["firstTimeDiscount"] = {"percentage": 100, "maxSessions": 1}
+    assert "pricing.firstTimeDiscount.percentage" in _errors(free_first)
+    free_bulk = application_data()
+    free_bulk["pricing"]["bulkDiscounts"] = [{"minimumSessions": 3, "discountPercentage": 100}]
+    assert "pricing.bulkDiscounts.0.discountPercentage" in _errors(free_bulk)
+    almost = application_data()
+    almost["pricing"]["firstTimeDiscount"] = {"percentage": 99, "maxSessions": 1}
+    ExpertApplicationInput.model_validate(almost)

@@ -86,6 +86,7 @@ def _flows(world: World) -> dict[str, str]:
         "notification": f"users/{USER2.uid}/notifications/{notice.id}",
         "notice": f"{col.WAITLIST_NOTICES}/{notice.id}",
         "rate": f"{col.WAITLIST_RATE}/{rate.id}",
+        "seats": f"{col.WAITLIST_USERS}/{USER2.uid}",
         "statusLog": f"experts/{EXPERT}/statusLog/{log.id}",
     }
 
@@ -99,6 +100,7 @@ def test_strangers_read_nothing_new(world: World, emulators: Stack) -> None:
         "notification": (403, (OWNER, 200), 403),
         "notice": (403, (OWNER, 403), 403),
         "rate": (403, (OWNER, 403), 403),
+        "seats": (403, (OWNER, 403), 403),
         "statusLog": (403, (EXPERT_TOKEN, 200), 200),
     }
     for name, (stranger, (token, own), admin) in expected.items():

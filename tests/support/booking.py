@@ -5,6 +5,7 @@ live in tests/marketplace/booking/conftest.py."""
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,12 +30,20 @@ from tests.support.fakes import RecordingTasks
 
 SECRET_KEY = "sk_test_booking_tests"
 WEBHOOK_SECRET = "whsec_booking_tests"
+CONNECT_WEBHOOK_SECRET = "whsec_booking_tests_connect"
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # Monday 08:00 in London (GMT)
 """Bookings in these tests are on Wednesday 2026-11-04, 48 h and more ahead."""
 DAY = "2026-11-04"
 EXPERT = "expert-ada"
 USER = Caller(uid="user-1", email="candidate1@example.com")
 USER2 = Caller(uid="user-2", email="candidate2@example.com")
+
+
+def sign_webhook(payload: bytes, secret: str, at: int | None = None) -> str:
+    """A `Stripe-Signature` header for `payload`, as the endpoint owning `secret` signs it."""
+    stamp = at if at is not None else int(time.time())
+    sig = stripe.WebhookSignature._compute_signature(f"{stamp}.{payload.decode()}", secret)
+    return f"t={stamp},v1={sig}"
 
 
 @dataclass

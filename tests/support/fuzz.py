@@ -3,7 +3,7 @@ as the Firebase JS SDK sends them, and an audit of what each answer wrote (issue
 
 - `mutations(base)`: a Hypothesis strategy of `Mutation`s of a valid request: one field replaced
   by a hostile value (wrong type, a number as a string, path-like or reserved ids, lone
-  surrogates, huge strings, dates at year 1 and 9999, huge and negative numbers), deleted, set
+  surrogates, huge strings (one past Firestore's 1 MiB document limit), dates at year 1 and 9999, huge and negative numbers), deleted, set
   to null, an unknown field added, or the caller's token dropped, forged or swapped.
 - `WriteWatch`: Firestore listeners on every collection group the code names, recording each
   document change with its commit time, so "this answer wrote nothing" costs nothing per
@@ -47,8 +47,8 @@ HOSTILE: list[Any] = [
     -0.0, "", " ", "10", "-1", "1e9", "true", "false", "null", "a/b", "/", ".", "..", "__x__",
     "__name__", "a.b", "../x", "%2F", "\ud800", "a\udfffb", "\x00", "0001-01-01", "9999-12-31",
     "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "1970-01-01T00:00:00Z", "2026-02-30",
-    "24:00", "23:59", "00:00", "x" * 5000, "x" * 150_000, "\U0001f600" * 300, [], {}, [None],
-    [[]], {"": 1}, {"a.b": 1}, {"__x__": 1}, {"a/b": 1}, ["a/b"], ["\ud800"], [1] * 500,
+    "24:00", "23:59", "00:00", "x" * 5000, "x" * 150_000, "y" * 1_100_000, "\U0001f600" * 300,
+    [], {}, [None], [[]], {"": 1}, {"a.b": 1}, {"__x__": 1}, {"a/b": 1}, ["a/b"], ["\ud800"], [1] * 500,
 ]  # fmt: skip
 UNKNOWN_KEYS = ["unknown", "__proto__", "constructor", "a.b", "__x__", "$where", "", "\ud800"]
 

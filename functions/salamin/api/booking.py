@@ -50,9 +50,13 @@ Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
 
 
 @cache
-def stripe_gateway(api_key: str, webhook_secret: str | None = None) -> StripeGateway:
+def stripe_gateway(
+    api_key: str, webhook_secret: str | None = None, connect_webhook_secret: str | None = None
+) -> StripeGateway:
     """One client per key per instance (keeps its HTTP connection pool warm)."""
-    return StripeGateway(api_key, webhook_secret=webhook_secret)
+    return StripeGateway(
+        api_key, webhook_secret=webhook_secret, connect_webhook_secret=connect_webhook_secret
+    )
 
 
 @dataclass(frozen=True)
@@ -300,20 +304,23 @@ def create_payout_onboarding_link(
 # --- the Stripe webhook --------------------------------------------------------------------------
 
 
-def stripe_webhook(req: Any, *, stripe_key: str, webhook_secret: str) -> https_fn.Response:
-    """Verify, record once, apply. 400 (nothing written) on a bad signature; 500 makes Stripe
-    deliver again, which is safe because every step is idempotent."""
+def stripe_webhook(
+    req: Any, *, stripe_key: str, webhook_secret: str, connect_webhook_secret: str
+) -> https_fn.Response:
+    """Verify (the platform endpoint's or the Connect endpoint's secret), record once, apply.
+    400 (nothing written) on a bad signature; 500 makes Stripe deliver again, which is safe
+    because every step is idempotent."""
     if req.method != "POST":
         return https_fn.Response("method not allowed", status=405)
     payload: bytes = req.get_data(cache=True, as_text=False, parse_form_data=False)
     signature = req.headers.get("Stripe-Signature")
-    gateway = stripe_gateway(stripe_key, webhook_secret)
+    gateway = stripe_gateway(stripe_key, webhook_secret, connect_webhook_secret)
     try:
         event = gateway.parse_webhook(payload, signature)
     except WebhookSignatureInvalid as exc:
         log("stripe.webhook_rejected", severity="WARNING", reason=str(exc)[:200])
         return https_fn.Response("invalid signature", status=400)
-    s = services(stripe_key, webhook_secret)
+    s = services(stripe_key)
     try:
         outcome = webhooks.handle_event(
             s.db, event=event, clock=s.clock, payments=s.payments, tasks=s.tasks
@@ -370,7 +377,7 @@ def sweep(*, stripe_key: str) -> dict[str, Any]:
     whose close task never ran, and payouts decided but not sent."""
     s = services(stripe_key)
     result = holds.sweep_expired_holds(s.db, clock=s.clock, payments=s.payments)
-    refunds = payments.retry_pending_refunds(s.db, payments=s.payments)
+    refunds = payments.retry_pending_refunds(s.db, payments=s.payments, clock=s.clock)
     closed = delivery.sweep_unclosed_sessions(s.db, clock=s.clock, payments=s.payments)
     paid = payouts.retry_payable_payouts(s.db, payments=s.payments, clock=s.clock)
     return {

@@ -38,7 +38,7 @@ from salamin.models.analysis import (
     Recommendation,
 )
 from salamin.models.benchmarks import IndustryBenchmark, PersonalizedBenchmark
-from salamin.models.calendar import BusyInterval
+from salamin.models.calendar import BusyInterval, ExpertCalendar
 from salamin.models.expert import (
     DocumentStatus,
     DocumentType,
@@ -495,25 +495,16 @@ class ExpertPrivateContact(BaseModel):
     documentsSubmitted: list[VerificationDocument] = []
 
 
-class ExpertCalendar(BaseModel):
-    """`expertCalendars/{expertId}`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    expertId: str
-    timeZone: str
-    lastUpdated: datetime
-
-
 class AdminNotification(BaseModel):
     """`adminNotifications/{id}`: tasks for admins, by `type`: `expert_document_review`
-    (onboarding: `documentType`, `fileName`) or `session_dispute` (`DisputeNotification`:
-    `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`); admins may set
-    `status`/`handledBy`/`handledAt`."""
+    (onboarding: `documentType`, `fileName`), `session_dispute` (`DisputeNotification`:
+    `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`) or `refund_failed`
+    (`RefundFailedNotification`: `sessionId`, `amount`, `currency`, `refundId`,
+    `failureReason`); admins may set `status`/`handledBy`/`handledAt`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["expert_document_review", "session_dispute"]
+    type: Literal["expert_document_review", "session_dispute", "refund_failed"]
     expertId: str
     documentType: DocumentType | None = None
     fileName: str | None = None
@@ -525,6 +516,8 @@ class AdminNotification(BaseModel):
     currency: str | None = None
     outcome: Literal["refund_candidate", "pay_expert"] | None = None
     note: str | None = None
+    refundId: str | None = None
+    failureReason: str | None = None
     createdAt: datetime
     status: str
     handledBy: str | None = None

@@ -12,6 +12,7 @@ from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.core.log import log
+from salamin.marketplace.booking import feedback
 from salamin.marketplace.experts import earnings, profile, reviews, status, waitlist
 from salamin.models.base import DocId, IsoDate, SalaminModel
 from salamin.models.expert import SessionType
@@ -118,7 +119,7 @@ class SetReviewHiddenResponse(SalaminModel):
 
 
 def set_review_hidden(caller: Caller, req: SetReviewHiddenRequest) -> SetReviewHiddenResponse:
-    decision = reviews.set_review_hidden(
+    decision = feedback.set_review_hidden(
         firebase.db(),
         caller=caller,
         review_id=req.reviewId,

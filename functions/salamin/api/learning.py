@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from salamin.core import firebase
 from salamin.core.caller import Caller
 from salamin.core.clock import SystemClock
 from salamin.gateways.gemini import GeminiGateway
-from salamin.learning import service
+from salamin.learning import progress, service
 from salamin.models.base import DocId, FieldMap, SalaminModel
 from salamin.models.learning import (
     ActivityProgress,
@@ -40,6 +40,15 @@ class AdaptPathRequest(SalaminModel):
     trigger: AdaptiveTrigger
     context: FieldMap = Field(default_factory=dict)
     eventId: DocId | None = None
+
+    @field_validator("context")
+    @classmethod
+    def _metrics_are_numbers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """A stored event with `score: "x"` would fail every later event of the path."""
+        for key in sorted(progress.METRIC_KEYS & set(value)):
+            if value[key] is not None and not progress.is_metric_value(value[key]):
+                raise ValueError(f"{key} must be a number")
+        return value
 
 
 class PathRequest(SalaminModel):

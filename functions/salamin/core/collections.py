@@ -57,5 +57,6 @@ REVIEW_MODERATION = "reviewModeration"  # reviewModeration/{sessionId}: admin-hi
 WAITLIST_ENTRIES = "waitlistEntries"  # waitlistEntries/{entryId}: who waits for which expert
 WAITLIST_RATE = "waitlistRate"  # waitlistRate/{uid}_{YYYY-MM-DD}: notifications sent that day
 WAITLIST_NOTICES = "waitlistNotices"  # waitlistNotices/{id}: one per entry per freed time
+WAITLIST_USERS = "waitlistUsers"  # waitlistUsers/{uid}: the user's entry ids (the cap)
 USER_NOTIFICATIONS = "notifications"  # users/{uid}/notifications/{id}: in-app notifications
 PACKAGE_PURCHASES = "packagePurchases"  # packagePurchases/{id}: bought package deals, credits

@@ -52,6 +52,9 @@ Reason = Literal[
     "payment_not_succeeded",
     "payment_declined",
     "payment_rejected",
+    "currency_not_supported",
+    "amount_below_minimum",
+    "amount_above_maximum",
     "expert_not_active",
     "own_expert",
     # failed-precondition: delivery, no-show reports, disputes (delivery.py, disputes.py)

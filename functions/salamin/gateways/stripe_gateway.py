@@ -11,10 +11,15 @@ gets a `StripeGateway` and never sees the `stripe` library. Every POST carries a
 ids, so a retry after a timeout can never create a second intent or refund. The base address
 comes from `STRIPE_API_BASE` when set (the local test double), else real Stripe.
 
-Failures become typed errors:
+Failures become typed errors with our own wording; Stripe's text never reaches a client (it
+goes to the log only), its machine codes do (`declineCode`, `stripeCode`):
 - a declined card -> `PaymentDeclined` (failed-precondition, with the decline code);
 - network errors, timeouts, 5xx and rate limits -> `StripeUnavailable` (unavailable, retry);
 - Stripe refusing the request -> `StripeRejected` (failed-precondition, with Stripe's code).
+
+Webhooks come from two Stripe endpoints, each with its own signing secret: the platform's
+(`STRIPE_WEBHOOK_SECRET`: payments, refunds) and the Connect one (`STRIPE_CONNECT_WEBHOOK_SECRET`:
+events of connected accounts such as `account.updated`). A payload signed by either is accepted.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import stripe
 
 from salamin.core.errors import FailedPrecondition, Unavailable
+from salamin.core.log import log
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
 
@@ -116,9 +122,45 @@ class TransferInfo:
 
 @dataclass(frozen=True)
 class RefundInfo:
+    """A Stripe refund. `status`: pending | requires_action | succeeded | failed | canceled."""
+
     id: str
     amount: int
     status: str
+    payment_intent: str | None = None
+    failure_reason: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> RefundInfo:
+        return cls(
+            id=str(obj["id"]),
+            amount=int(obj.get("amount") or 0),
+            status=str(obj.get("status")),
+            payment_intent=obj.get("payment_intent"),
+            failure_reason=obj.get("failure_reason"),
+            metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class ChargeInfo:
+    """A charge as Stripe has it now: `amount_refunded` counts refunds pending or succeeded,
+    never failed ones."""
+
+    id: str
+    amount: int
+    amount_refunded: int
+    payment_intent: str | None = None
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> ChargeInfo:
+        return cls(
+            id=str(obj["id"]),
+            amount=int(obj.get("amount") or 0),
+            amount_refunded=int(obj.get("amount_refunded") or 0),
+            payment_intent=obj.get("payment_intent"),
+        )
 
 
 @dataclass(frozen=True)
@@ -148,6 +190,9 @@ class AccountInfo:
         )
 
 
+WebhookEndpoint = Literal["platform", "connect"]
+
+
 @dataclass(frozen=True)
 class StripeEvent:
     id: str
@@ -155,6 +200,10 @@ class StripeEvent:
     created: int
     object: dict[str, Any]
     previous_attributes: dict[str, Any] = field(default_factory=dict)
+    endpoint: WebhookEndpoint = "platform"
+    """Whose secret signed it: the platform endpoint's or the Connect endpoint's."""
+    account: str | None = None
+    """The connected account an event of the Connect endpoint is about."""
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -164,28 +213,53 @@ def _plain(obj: Any) -> dict[str, Any]:
     return dict(obj)
 
 
+DECLINE_MESSAGES = {
+    "insufficient_funds": "insufficient funds on this card; try another payment method",
+    "expired_card": "this card has expired; try another payment method",
+    "incorrect_cvc": "the security code does not match this card",
+}
+"""Our wording for the decline codes a candidate can act on; any other code gets the generic
+`payment declined` message (the code itself is in `details.declineCode`)."""
+
+
+def decline_message(code: str | None) -> str:
+    """The message we show for a declined payment, from Stripe's code only (never its text)."""
+    detail = DECLINE_MESSAGES.get(code or "")
+    return f"payment declined: {detail}" if detail else "payment declined: try another card"
+
+
 def _translate(exc: stripe.StripeError) -> Exception:
+    """A typed error with our own message; Stripe's text is logged, never passed on."""
+    log(
+        "stripe.error",
+        severity="WARNING",
+        errorType=type(exc).__name__,
+        httpStatus=exc.http_status,
+        code=getattr(exc, "code", None),
+        stripeMessage=str(getattr(exc, "user_message", None) or exc)[:300],
+        requestId=getattr(exc, "request_id", None),
+    )
     if isinstance(exc, stripe.CardError):
         err = exc.error
         decline = getattr(err, "decline_code", None) or getattr(err, "code", None)
-        declined = PaymentDeclined(
-            f"payment declined: {exc.user_message or 'your card was declined'}",
-            details={"declineCode": decline} if decline else None,
+        return PaymentDeclined(
+            decline_message(decline), details={"declineCode": decline} if decline else None
         )
-        return declined
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
         return StripeUnavailable("the payment provider could not be reached; try again")
     if isinstance(exc, stripe.IdempotencyError):
-        return StripeRejected(str(exc.user_message or exc), stripe_code="idempotency_error")
+        return StripeRejected(
+            "the payment provider is still processing an identical request; try again",
+            stripe_code="idempotency_error",
+        )
     status = exc.http_status or 0
     if status >= 500 or isinstance(exc, stripe.APIError):
         return StripeUnavailable("the payment provider failed; try again")
     if isinstance(exc, stripe.InvalidRequestError):
         return StripeRejected(
-            f"payment provider refused the request: {exc.user_message or exc}",
-            stripe_code=getattr(exc, "code", None),
+            "the payment provider refused this request", stripe_code=getattr(exc, "code", None)
         )
-    return StripeUnavailable(f"payment provider error ({type(exc).__name__})")
+    return StripeUnavailable("the payment provider could not complete the request; try again")
 
 
 class PaymentsGateway(Protocol):
@@ -204,6 +278,8 @@ class PaymentsGateway(Protocol):
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
 
+    def retrieve_charge(self, charge_id: str) -> ChargeInfo: ...
+
     def cancel_payment_intent(
         self, payment_intent_id: str, *, idempotency_key: str
     ) -> PaymentIntentInfo: ...
@@ -215,10 +291,6 @@ class PaymentsGateway(Protocol):
         amount: int,
         metadata: dict[str, str],
         idempotency_key: str,
-    ) -> RefundInfo: ...
-
-    def refund_platform_charge(
-        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
     ) -> RefundInfo: ...
 
     def create_transfer(
@@ -252,12 +324,17 @@ class StripeGateway:
         api_key: str,
         *,
         webhook_secret: str | None = None,
+        connect_webhook_secret: str | None = None,
         api_base: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         max_network_retries: int = 2,
     ) -> None:
         base = api_base if api_base is not None else os.environ.get("STRIPE_API_BASE")
-        self.webhook_secret = webhook_secret
+        candidates: list[tuple[WebhookEndpoint, str | None]] = [
+            ("platform", webhook_secret),
+            ("connect", connect_webhook_secret),
+        ]
+        self.webhook_secrets = [(name, secret) for name, secret in candidates if secret]
         self.client = stripe.StripeClient(
             api_key,
             base_addresses={"api": base} if base else None,
@@ -322,6 +399,14 @@ class StripeGateway:
             raise _translate(exc) from exc
         return PaymentIntentInfo.from_dict(obj)
 
+    def retrieve_charge(self, charge_id: str) -> ChargeInfo:
+        """The charge's current state (webhook snapshots may arrive late or out of order)."""
+        try:
+            obj = _plain(self.client.v1.charges.retrieve(charge_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return ChargeInfo.from_dict(obj)
+
     # --- refunds ------------------------------------------------------------------------------
     def refund(
         self,
@@ -331,8 +416,9 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> RefundInfo:
-        """A refund of the platform's charge. Before the payout nothing reached the expert, so
-        there is no transfer to reverse and no application fee to return."""
+        """A refund of the platform's charge (bookings and package deals alike). Before the
+        payout nothing reached the expert, so there is no transfer to reverse and no
+        application fee to return."""
         params = {
             "payment_intent": payment_intent_id,
             "amount": amount,
@@ -340,10 +426,7 @@ class StripeGateway:
             "metadata": metadata,
         }
         obj = self._call(self.client.v1.refunds.create, params, idempotency_key)
-        return RefundInfo(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
-
-    refund_platform_charge = refund
-    """The name package deals use (salamin.marketplace.booking.packages.PackagePayments)."""
+        return RefundInfo.from_dict(obj)
 
     # --- transfers (payouts) --------------------------------------------------------------------
     def create_transfer(
@@ -414,24 +497,42 @@ class StripeGateway:
 
     # --- webhooks -----------------------------------------------------------------------------
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
-        """Verify the signature on the exact raw bytes, then return the event as plain data."""
-        if not self.webhook_secret:
+        """Verify the signature on the exact raw bytes against each configured secret (the
+        platform endpoint's and the Connect endpoint's), then return the event as plain data."""
+        if not self.webhook_secrets:
             raise WebhookSignatureInvalid("no webhook secret configured")
         if not signature_header:
             raise WebhookSignatureInvalid("missing Stripe-Signature header")
+        failure: Exception | None = None
+        endpoint: WebhookEndpoint | None = None
+        for name, secret in self.webhook_secrets:
+            try:
+                stripe.Webhook.construct_event(payload, signature_header, secret)
+            except (stripe.SignatureVerificationError, ValueError, KeyError, IndexError) as exc:
+                failure = exc
+                continue
+            endpoint = name
+            break
+        if endpoint is None:
+            raise WebhookSignatureInvalid(str(failure)) from failure
         try:
-            stripe.Webhook.construct_event(payload, signature_header, self.webhook_secret)
             body = json.loads(payload)
-        except (stripe.SignatureVerificationError, ValueError, KeyError, IndexError) as exc:
+        except ValueError as exc:
             raise WebhookSignatureInvalid(str(exc)) from exc
-        data = body.get("data") or {}
-        obj = data.get("object")
+        if not isinstance(body, dict):
+            raise WebhookSignatureInvalid("not a Stripe event")
+        data = body.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
         if not isinstance(obj, dict) or not body.get("id") or not body.get("type"):
             raise WebhookSignatureInvalid("not a Stripe event")
+        assert isinstance(data, dict)
+        previous = data.get("previous_attributes")
         return StripeEvent(
             id=str(body["id"]),
             type=str(body["type"]),
             created=int(body.get("created") or 0),
             object=obj,
-            previous_attributes=data.get("previous_attributes") or {},
+            previous_attributes=previous if isinstance(previous, dict) else {},
+            endpoint=endpoint,
+            account=body.get("account") if isinstance(body.get("account"), str) else None,
         )

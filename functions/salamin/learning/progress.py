@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from salamin.learning.builder import competency_key, to_activity
 from salamin.learning.catalog import Catalog
@@ -46,6 +46,12 @@ CONTEXT_KEYS = {
     "time_ratio": ("timeRatio", "time_ratio"),
     "engagement": ("engagementScore", "engagement"),
 }
+METRIC_KEYS = frozenset(k for keys in CONTEXT_KEYS.values() for k in keys)
+"""Context keys a trigger compares with its threshold: numbers, or absent."""
+
+
+def is_metric_value(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass
@@ -251,7 +257,7 @@ def _matches(element: AdaptiveElement, trigger: AdaptiveTrigger, context: dict[s
     value = next(
         (context[k] for k in CONTEXT_KEYS[trigger.metric] if context.get(k) is not None), None
     )
-    if value is None:
+    if not is_metric_value(value):  # absent, or a stored event from before requests were checked
         return False
     t = element.trigger
     if t.comparison == "less_than":

@@ -1,6 +1,8 @@
 """Documents under `expertCalendars/{expertId}` that a booking writes (docs/calendar-model.md).
 
-Each has one writer, in `salamin.marketplace.calendar.occupancy`. `busy/{sessionId}` is
+Each has one writer, in `salamin.marketplace.calendar.occupancy`, except the calendar document
+itself (`ExpertCalendar`, its metadata), which this model builds for activation and profile
+edits. `busy/{sessionId}` is
 readable by every signed-in user, so it says when the expert is busy and nothing about who
 booked: no user id, no name, no email (tests/rules/test_busy_privacy.py reads it as a stranger).
 """
@@ -13,6 +15,16 @@ from typing import Literal
 from salamin.models.base import SalaminModel
 
 OccupancyStatus = Literal["held", "confirmed"]
+
+
+class ExpertCalendar(SalaminModel):
+    """`expertCalendars/{expertId}`."""
+
+    expertId: str
+    timeZone: str
+    """The expert's `personalInfo.timeZone`: written at activation, rewritten by every profile
+    edit that moves it (`marketplace/experts/profile.py`)."""
+    lastUpdated: datetime
 
 
 class BusyInterval(SalaminModel):

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from salamin.models.base import (
     HHMM,
-    Currency,
+    ChargeCurrency,
     DayOfWeek,
     Email,
     IsoDate,
@@ -137,7 +137,7 @@ class ExpertAvailability(SalaminModel):
 class SessionTypePricing(SalaminModel):
     basePrice: MinorUnits
     """Per hour, in minor units of `currency`."""
-    currency: Currency = "USD"
+    currency: ChargeCurrency = "USD"
     minimumDuration: Annotated[int, Field(ge=15, le=480)] = 30
     allowedDurations: Annotated[list[Annotated[int, Field(ge=15, le=480)]], Field(min_length=1)]
 
@@ -159,13 +159,18 @@ class PackageDeal(SalaminModel):
     discountPercentage: Percentage
 
 
+DiscountPercentage = Annotated[int, Field(ge=0, le=99)]
+"""A session discount is refused at 100%: every booking is paid through one PaymentIntent, and
+a free session would have none (a price under Stripe's minimum is refused at quote time)."""
+
+
 class BulkDiscount(SalaminModel):
     minimumSessions: Annotated[int, Field(ge=2, le=100)]
-    discountPercentage: Percentage
+    discountPercentage: DiscountPercentage
 
 
 class FirstTimeDiscount(SalaminModel):
-    percentage: Percentage
+    percentage: DiscountPercentage
     maxSessions: Annotated[int, Field(ge=1, le=20)]
 
 

@@ -31,3 +31,6 @@ class ReviewModeration(StoredModel):
     reason: str
     decidedBy: str
     decidedAt: datetime
+    excludedFromRating: bool = False
+    """Whether the review's rating is taken out of the expert's `averageRating`/`totalRatings`
+    (true exactly while hidden; a decision stored before this field existed left it counted)."""

@@ -1,7 +1,9 @@
-"""`users/{uid}/notifications/{id}`: in-app notifications, one shape for every feature.
-
-The user may read them and only mark them read (firestore.rules); every writer builds this model,
-so the web client's listener sees one document type, discriminated by `type`.
+"""In-app notifications, one shape per audience, discriminated by `type`:
+- `users/{uid}/notifications/{id}`: the user may read them and only mark them read
+  (firestore.rules);
+- `adminNotifications/{id}`: tasks for an admin, who may only set `status`/`handledBy`/
+  `handledAt`.
+Every writer builds the model, so each listener sees one document type.
 """
 
 from __future__ import annotations
@@ -52,3 +54,27 @@ class DisputeNotification(StoredModel):
     handledAt: datetime | None = None
     outcome: Literal["refund_candidate", "pay_expert"] | None = None
     note: str | None = None
+
+
+class RefundFailedNotification(StoredModel):
+    """`adminNotifications/refund-failed-{sessionId}-{refundId or our key}` of type
+    `refund_failed`: a refund of `amount` `currency` for `sessionId` did not reach the candidate
+    (Stripe refused it, it failed later, or Stripe could not be reached). The ledger no longer
+    counts it; an admin settles it by hand (e.g. refunds from the dashboard, which
+    `charge.refunded` then syncs). The one writer is `payments.write_refund_failure`."""
+
+    type: Literal["refund_failed"] = "refund_failed"
+    expertId: str
+    userId: str
+    sessionId: str
+    amount: int
+    currency: str
+    refundId: str | None = None
+    """Stripe's refund id (None when Stripe made no refund)."""
+    failureReason: str
+    """Stripe's code (`expired_or_canceled_card`, ...) or ours (`refund_rejected`,
+    `provider_unreachable`)."""
+    createdAt: datetime
+    status: Literal["pending", "handled"] = "pending"
+    handledBy: str | None = None
+    handledAt: datetime | None = None

@@ -35,8 +35,8 @@ PaymentStatus = Literal["pending", "paid", "partially_refunded", "refunded", "fa
 Party = Literal["user", "expert"]
 CancelledBy = Literal["user", "expert", "system"]
 ReadinessLevel = Literal["not_ready", "needs_work", "almost_ready", "interview_ready"]
-RefundStatus = Literal["pending", "succeeded"]
-LedgerType = Literal["charge", "refund", "package_expiry"]
+RefundStatus = Literal["pending", "processing", "succeeded", "failed"]
+LedgerType = Literal["charge", "refund", "refund_failed", "package_expiry"]
 LedgerStatus = Literal["pending_payout", "payable", "paid_out", "reversal"]
 """Where a line's money is: held by the platform (`pending_payout`), due to the expert once the
 session's dispute window passed (`payable`), transferred (`paid_out`, with the transfer id).
@@ -170,13 +170,20 @@ class SessionFeedback(StoredModel):
 
 
 class RefundRecord(StoredModel):
-    """A refund we decided on. `pending` until Stripe accepted it (then retried, idempotently)."""
+    """A refund we decided on, tracked until the money has moved:
+    `pending` (decided, not yet accepted by Stripe: retried with the same idempotency key, at
+    most `payments.MAX_REFUND_ATTEMPTS` times) -> `processing` (Stripe accepted it and reports
+    it pending) -> `succeeded`, or `failed` (Stripe refused or failed it, or never answered:
+    the ledger line is reversed and an admin notification opened)."""
 
     amount: MinorUnits
     reason: str
     status: RefundStatus = "pending"
     idempotencyKey: str
     refundId: str | None = None
+    attempts: int = 0
+    """Tries that found Stripe unreachable."""
+    failureReason: str | None = None
 
 
 class PayoutRecord(StoredModel):
@@ -257,6 +264,9 @@ class ExpertSession(StoredModel):
     refundedAmount: MinorUnits = 0
     """Sum of refunds decided so far (the ledger's refund entries add up to this)."""
     refund: RefundRecord | None = None
+    failedRefundIds: list[str] = []
+    """Refunds (Stripe ids, or our idempotency key when Stripe made none) that failed and whose
+    ledger line was reversed: each is reversed once, and later refund lines get fresh ids."""
     noShow: NoShowRecord | None = None
     completedBy: Literal["expert", "system"] | None = None
     """`system`: nobody reported a problem before the dispute window closed."""
@@ -294,9 +304,10 @@ def cancellation_update(*, by: CancelledBy, reason: str, now: datetime) -> dict[
 class ExpertTransaction(StoredModel):
     """`expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
 
-    Charges are positive; refunds are negative lines that return the fee in proportion. All the
-    lines of a session move together `pending_payout` -> `payable` -> `paid_out`, so the sum
-    of a session's net amounts is exactly what its Transfer sends.
+    Charges are positive; refunds are negative lines that return the fee in proportion; a
+    `refund_failed` line is the exact opposite of a refund line whose money never moved. All
+    the lines of a session move together `pending_payout` -> `payable` -> `paid_out`, so the
+    sum of a session's net amounts is exactly what its Transfer sends.
     """
 
     transactionId: str

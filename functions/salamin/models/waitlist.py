@@ -44,6 +44,14 @@ class WaitlistEntry(StoredModel):
     notifiedCount: int = 0
 
 
+class WaitlistUser(StoredModel):
+    """`waitlistUsers/{uid}` (server only): the ids of the user's waitlist entries, so the
+    per-user cap is checked and taken in the transaction that creates an entry."""
+
+    userId: str
+    entryIds: list[str] = []
+
+
 class OfferedSlot(StoredModel):
     startUtc: str
     endUtc: str

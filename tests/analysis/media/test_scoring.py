@@ -67,8 +67,9 @@ def test_video_mappings():
 
 def test_confidences_take_the_weakest_figure():
     assert scoring.audio_confidence(speech_s=120, snr_db=30, recognizer=0.95) == 100
-    assert scoring.audio_confidence(speech_s=120, snr_db=15, recognizer=0.95) == 50
-    assert scoring.audio_confidence(speech_s=120, snr_db=30, recognizer=0.75) == 50
+    assert scoring.audio_confidence(speech_s=120, snr_db=15, recognizer=0.95) == 60
+    assert scoring.audio_confidence(speech_s=120, snr_db=30, recognizer=0.85) == 50
+    assert scoring.audio_confidence(speech_s=120, snr_db=30, recognizer=0.75) == 0
     assert scoring.audio_confidence(speech_s=9, snr_db=30, recognizer=0.95) == 50
     assert scoring.audio_confidence(speech_s=120, snr_db=None, recognizer=0.95) == 0
     assert scoring.video_confidence(usable_s=120, face_share=0.4, mean_luminance=120) == 50
@@ -76,6 +77,14 @@ def test_confidences_take_the_weakest_figure():
         scoring.video_confidence(usable_s=120, face_share=1, mean_luminance=120, dark_share=0.25)
         == 50
     )
+
+
+def test_telephone_band_audio_caps_the_audio_confidence():
+    sure = {"speech_s": 60, "snr_db": 40, "recognizer": 0.95}
+    assert scoring.audio_confidence(**sure, high_band_db=-20) == 100  # full band
+    assert scoring.audio_confidence(**sure, high_band_db=-72) == 40  # telephone band
+    assert scoring.audio_confidence(**sure, high_band_db=-50) == 70
+    assert scoring.audio_confidence(**sure) == 100  # not measured: no cap
 
 
 def test_a_half_minute_answer_is_not_low_confidence_for_its_length_alone():

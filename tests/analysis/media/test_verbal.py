@@ -172,6 +172,21 @@ def test_pace_counts_words_over_speaking_time_and_window_spread():
     assert pace.score == 66.7
 
 
+def test_words_the_recogniser_is_unsure_of_count_in_part_toward_pace():
+    # 10 s of speech: 20 sure words, and one misheard word split into 3 tokens at p 0.25.
+    regions = [Segment(0, 10)]
+    ws = [WordTiming(word="w", start=i * 0.4, end=i * 0.4 + 0.3, probability=0.95)
+          for i in range(20)]  # fmt: skip
+    ws += [WordTiming(word=t, start=8.5 + i * 0.2, end=8.6 + i * 0.2, probability=0.25)
+           for i, t in enumerate(("leap", "a", "ship"))]  # fmt: skip
+    pace, windows, _ = verbal.measure_pace(ws, regions)
+    assert pace is not None
+    assert pace.wordCount == 23  # the plain count is still reported
+    assert pace.weightedWordCount == 21.5  # 20 + 3 x 0.5
+    assert pace.averageWPM == 129  # 21.5 words / 10 s, not 138 from 23
+    assert [(w.words, w.wpm) for w in windows] == [(23, 129)]
+
+
 def test_pace_is_absent_without_speech():
     pace, windows, reason = verbal.measure_pace([], [Segment(0, 0.5)])
     assert pace is None and windows == [] and reason

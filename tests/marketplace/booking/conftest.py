@@ -14,14 +14,26 @@ from salamin.core.clock import FixedClock
 from salamin.gateways.stripe_gateway import StripeGateway
 from scripts.doubles.stripe_double import StripeDouble
 from scripts.doubles.webhook_sink import WebhookSink
-from tests.support.booking import NOW, SECRET_KEY, WEBHOOK_SECRET, World, make_expert
+from tests.support.booking import (
+    CONNECT_WEBHOOK_SECRET,
+    NOW,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    World,
+    make_expert,
+)
 from tests.support.fakes import RecordingTasks
 
 
 @pytest.fixture(scope="session")
 def _double_and_sink() -> Iterator[tuple[StripeDouble, WebhookSink]]:
     sink = WebhookSink()
-    double = StripeDouble(port=0, webhook_url=sink.url, webhook_secret=WEBHOOK_SECRET)
+    double = StripeDouble(
+        port=0,
+        webhook_url=sink.url,
+        webhook_secret=WEBHOOK_SECRET,
+        connect_webhook_secret=CONNECT_WEBHOOK_SECRET,
+    )
     double.start()
     yield double, sink
     double.stop()
@@ -32,7 +44,7 @@ def _double_and_sink() -> Iterator[tuple[StripeDouble, WebhookSink]]:
 def double(_double_and_sink: tuple[StripeDouble, WebhookSink]) -> StripeDouble:
     d, sink = _double_and_sink
     d.reset()
-    d.configure_webhook(sink.url, WEBHOOK_SECRET)
+    d.configure_webhook(sink.url, WEBHOOK_SECRET, CONNECT_WEBHOOK_SECRET)
     sink.reset()
     return d
 
@@ -47,6 +59,7 @@ def gateway(double: StripeDouble) -> StripeGateway:
     return StripeGateway(
         SECRET_KEY,
         webhook_secret=WEBHOOK_SECRET,
+        connect_webhook_secret=CONNECT_WEBHOOK_SECRET,
         api_base=double.url,
         timeout=1.5,
         max_network_retries=0,

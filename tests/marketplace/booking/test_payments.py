@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import stripe
 
 from salamin.core import collections as col
 from salamin.gateways.stripe_gateway import WebhookSignatureInvalid
@@ -21,13 +20,12 @@ from tests.support.booking import (
     WEBHOOK_SECRET,
     World,
     make_expert,
+    sign_webhook,
 )
 
 
 def _signed(payload: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:
-    stamp = at if at is not None else int(time.time())
-    sig = stripe.WebhookSignature._compute_signature(f"{stamp}.{payload.decode()}", secret)
-    return f"t={stamp},v1={sig}"
+    return sign_webhook(payload, secret, at)
 
 
 def test_forged_stale_or_tampered_signatures_are_rejected_before_anything_is_read(

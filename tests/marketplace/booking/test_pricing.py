@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from salamin.core.errors import InvalidArgument
+from salamin.core.errors import FailedPrecondition, InvalidArgument
 from salamin.marketplace.booking import pricing
 from salamin.marketplace.booking.pricing import ClientHistory, quote_session_price
 from salamin.models.expert import ExpertPricing
@@ -37,7 +37,7 @@ def _pricing(base: int = 12000, **extra: object) -> ExpertPricing:
         (9999, 50, 8333),  # 8332.5 -> 8333 (half up)
         (9999, 30, 5000),  # 4999.5 -> 5000
         (10001, 30, 5001),  # 5000.5 -> 5001
-        (7, 30, 4),  # 3.5 -> 4
+        (101, 30, 51),  # 50.5 -> 51
     ],
 )
 def test_base_amount_from_hourly_rate(hourly: int, minutes: int, expected: int) -> None:
@@ -149,3 +149,21 @@ def test_fee_returned_on_running_totals_returns_the_whole_fee() -> None:
             returned += step
             before = after
         assert returned == fee
+
+
+def test_a_price_below_stripes_minimum_charge_is_refused_at_quote_time() -> None:
+    """USD 0.50 is Stripe's smallest charge: a 99% first-time discount on USD 30/h for 30
+    minutes (USD 0.15) is refused with the reason and the limit, not sent to Stripe."""
+    cheap = _pricing(3000, firstTimeDiscount={"percentage": 99, "maxSessions": 1})
+    with pytest.raises(FailedPrecondition) as exc:
+        quote_session_price(
+            cheap, session_type="mock_interview", duration=30, history=ClientHistory()
+        )
+    assert exc.value.details["reason"] == "amount_below_minimum"
+    assert (exc.value.details["minimum"], exc.value.details["amount"]) == (50, 15)
+    # the same rate without the discount is chargeable
+    after_first = ClientHistory(completed_sessions=1, paid_sessions=1)
+    quote = quote_session_price(
+        cheap, session_type="mock_interview", duration=30, history=after_first
+    )
+    assert quote.amount == 1500

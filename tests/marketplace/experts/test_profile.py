@@ -4,7 +4,9 @@ slots follow the edit, bookings never change, stranded sessions reported and kep
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -210,3 +212,55 @@ def test_removing_a_working_day_or_hours_strands_too(world: World) -> None:
 def test_empty_request_is_refused(world: World) -> None:
     with pytest.raises(InvalidArgument):
         update(world)
+
+
+def test_a_time_zone_edit_moves_the_calendar_and_slots_but_not_bookings(world: World) -> None:
+    session_id = world.book_and_pay(USER, start="10:00")  # 10:00 London = 05:00 New York
+    booked = world.db.document(f"{col.EXPERT_SESSIONS}/{session_id}").get().to_dict()
+    calendar = world.db.document(f"{col.EXPERT_CALENDARS}/{EXPERT}")
+    assert calendar.get().get("timeZone") == "Europe/London"
+    # any other edit leaves the calendar document alone
+    untouched = calendar.get().update_time
+    update(world, preferences=current(world, "preferences"))
+    assert calendar.get().update_time == untouched
+
+    world.clock.advance(timedelta(minutes=5))
+    personal = current(world, "personalInfo") | {"timeZone": "America/New_York"}
+    result = update(world, personalInfo=personal)
+    assert calendar.get().to_dict() == {
+        "expertId": EXPERT,
+        "timeZone": "America/New_York",
+        "lastUpdated": world.clock.now(),
+    }
+    # the hours (08:00-20:00) are now New York's: the London morning session is stranded
+    assert [(s.sessionId, s.reasons) for s in result.stranded] == [(session_id, ["outside_hours"])]
+    after = world.db.document(f"{col.EXPERT_SESSIONS}/{session_id}").get().to_dict()
+    assert after == booked and after["timeZone"] == "Europe/London"
+    slots = availability.get_available_slots(
+        world.db, expert_id=EXPERT, days_ahead=7, now=world.clock.now(), duration=60
+    )
+    assert slots.expert_time_zone == "America/New_York"
+    first = min(s.start for s in slots.slots)
+    assert first.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") >= "08:00"
+    search_index.sync_expert(world.db, expert_id=EXPERT, clock=world.clock)
+    london = search_index.availability_blocks(current(world, "availability"), "Europe/London")
+    blocks = [f for f in world.expert()["search"]["facets"] if f.startswith("avail:")]
+    assert blocks == [
+        f"avail:{b}"
+        for b in search_index.availability_blocks(
+            current(world, "availability"), "America/New_York"
+        )
+    ]
+    assert blocks != [f"avail:{b}" for b in london]
+
+
+def test_a_refused_time_zone_edit_leaves_the_calendar(world: World) -> None:
+    calendar = world.db.document(f"{col.EXPERT_CALENDARS}/{EXPERT}")
+    before = calendar.get().to_dict()
+    specialties = current(world, "interviewSpecialties")
+    specialties[0]["sessionTypes"] = ["mock_interview", "resume_review"]  # unpriced: refused
+    personal = current(world, "personalInfo") | {"timeZone": "Asia/Tokyo"}
+    with pytest.raises(InvalidArgument):
+        update(world, personalInfo=personal, interviewSpecialties=specialties)
+    assert calendar.get().to_dict() == before
+    assert world.expert()["personalInfo"]["timeZone"] == "Europe/London"

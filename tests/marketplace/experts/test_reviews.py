@@ -3,6 +3,8 @@ else; paging; admins hide and unhide."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +32,10 @@ def candidate(
     return caller
 
 
-def reviewed(world: World, caller: Caller, *, start: str, rating: int, text: str) -> str:
+def completed(
+    world: World, caller: Caller, *, start: str, rating: int | None = None, text: str = ""
+) -> str:
+    """A session held by the expert; rated by the candidate as it ends when `rating` is given."""
     session_id = world.book_and_pay(caller, start=start)
     saved = world.clock.now()
     world.clock.set(world.session(session_id).endDate)
@@ -41,6 +46,13 @@ def reviewed(world: World, caller: Caller, *, start: str, rating: int, text: str
         session_notes=None,
         clock=world.clock,
     )
+    if rating is not None:
+        rate(world, caller, session_id, rating=rating, text=text)
+    world.clock.set(saved + timedelta(minutes=1))
+    return session_id
+
+
+def rate(world: World, caller: Caller, session_id: str, *, rating: int, text: str = "") -> None:
     feedback.submit_session_feedback(
         world.db,
         caller=caller,
@@ -61,8 +73,10 @@ def reviewed(world: World, caller: Caller, *, start: str, rating: int, text: str
         expert_feedback=None,
         clock=world.clock,
     )
-    world.clock.set(saved + timedelta(minutes=1))
-    return session_id
+
+
+def reviewed(world: World, caller: Caller, *, start: str, rating: int, text: str) -> str:
+    return completed(world, caller, start=start, rating=rating, text=text)
 
 
 def listing(world: World, size: int = 10, cursor: str | None = None) -> reviews.ReviewPage:
@@ -114,7 +128,7 @@ def test_admin_hides_and_unhides_and_others_cannot(world: World) -> None:
     grace = candidate(world, 1, share=True, first="Grace", last="Hopper")
     r1 = reviewed(world, grace, start="09:00", rating=1, text="abusive text")
     with pytest.raises(PermissionDenied):  # think like the expert: bury a bad review
-        reviews.set_review_hidden(
+        feedback.set_review_hidden(
             world.db,
             caller=Caller(uid=EXPERT),
             review_id=r1,
@@ -123,7 +137,7 @@ def test_admin_hides_and_unhides_and_others_cannot(world: World) -> None:
             now=world.clock.now(),
         )
     assert [r["reviewId"] for r in listing(world).reviews] == [r1]
-    reviews.set_review_hidden(
+    feedback.set_review_hidden(
         world.db, caller=ADMIN, review_id=r1, hidden=True, reason="abuse", now=world.clock.now()
     )
     assert listing(world).reviews == []
@@ -133,12 +147,12 @@ def test_admin_hides_and_unhides_and_others_cannot(world: World) -> None:
         and session.feedback.userFeedback
         and session.feedback.userFeedback.rating == 1
     )
-    reviews.set_review_hidden(
+    feedback.set_review_hidden(
         world.db, caller=ADMIN, review_id=r1, hidden=False, reason="ok", now=world.clock.now()
     )
     assert len(listing(world).reviews) == 1
     with pytest.raises(NotFound):
-        reviews.set_review_hidden(
+        feedback.set_review_hidden(
             world.db,
             caller=ADMIN,
             review_id="abcdefghij12",
@@ -165,3 +179,92 @@ def test_pages_skip_unshared_and_resume(world: World) -> None:
         listing(world, cursor="not-base64!")
     with pytest.raises(InvalidArgument):
         listing(world, cursor=reviews.encode_cursor("zzzzzzzzzzzz"))
+
+
+def _rating(world: World) -> tuple[int, float]:
+    perf = world.expert()["performance"]
+    return perf["totalRatings"], perf["averageRating"]
+
+
+def _hide(world: World, review_id: str, hidden: bool) -> None:
+    feedback.set_review_hidden(
+        world.db,
+        caller=ADMIN,
+        review_id=review_id,
+        hidden=hidden,
+        reason="moderation",
+        now=world.clock.now(),
+    )
+
+
+def test_a_hidden_review_does_not_count_in_the_rating(world: World) -> None:
+    """Think like the expert's rival: one abusive 1-star review, hidden, must not drag the
+    average; and like the expert: unhiding restores the true average, repeats change nothing."""
+    good = reviewed(world, candidate(world, 1, share=True), start="09:00", rating=5, text="a")
+    bad = reviewed(world, candidate(world, 2, share=True), start="11:00", rating=1, text="b")
+    assert _rating(world) == (2, 3.0)
+    _hide(world, bad, True)
+    assert _rating(world) == (1, 5.0)
+    _hide(world, bad, True)  # a repeated decision moves nothing
+    assert _rating(world) == (1, 5.0)
+    decision = world.db.document(f"{col.REVIEW_MODERATION}/{bad}").get().to_dict()
+    assert decision["hidden"] is True and decision["excludedFromRating"] is True
+    _hide(world, bad, False)
+    assert _rating(world) == (2, 3.0)
+    _hide(world, bad, False)
+    assert _rating(world) == (2, 3.0)
+    _hide(world, good, True)
+    _hide(world, bad, True)
+    perf = world.expert()["performance"]
+    assert (perf["totalRatings"], perf["averageRating"]) == (0, 0.0)
+    assert perf["performanceRating"] == "good"  # too few ratings to judge
+    stats = world.private("stats")["performanceCounters"]
+    assert stats["ratingSum"] == 0
+
+
+def test_a_decision_stored_before_the_rating_rule_is_applied_once(world: World) -> None:
+    """A `hidden` decision from before `excludedFromRating` existed left its rating counted:
+    unhiding it adds nothing, hiding it again takes it out once."""
+    bad = reviewed(world, candidate(world, 1, share=True), start="09:00", rating=1, text="b")
+    reviewed(world, candidate(world, 2, share=True), start="11:00", rating=5, text="a")
+    world.db.document(f"{col.REVIEW_MODERATION}/{bad}").set(
+        {
+            "sessionId": bad,
+            "expertId": EXPERT,
+            "hidden": True,
+            "reason": "old",
+            "decidedBy": "admin-0",
+            "decidedAt": world.clock.now(),
+        }
+    )
+    assert _rating(world) == (2, 3.0)
+    _hide(world, bad, True)
+    assert _rating(world) == (1, 5.0)
+    _hide(world, bad, False)
+    assert _rating(world) == (2, 3.0)
+
+
+def test_hiding_races_new_ratings_without_losing_any(world: World) -> None:
+    """Two candidates rate while an admin hides a third review, all at once: every update
+    lands (the decision and the ratings serialise on the expert's counters)."""
+    callers = [candidate(world, n, share=True) for n in range(3)]
+    hidden = reviewed(world, callers[0], start="09:00", rating=1, text="x")
+    pending = [
+        completed(world, c, start=t) for c, t in zip(callers[1:], ("11:00", "13:00"), strict=True)
+    ]
+    barrier = threading.Barrier(3)
+
+    def rate_one(i: int) -> None:
+        barrier.wait()
+        rate(world, callers[i + 1], pending[i], rating=3 + i)
+
+    def hide() -> None:
+        barrier.wait()
+        _hide(world, hidden, True)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(rate_one, 0), pool.submit(rate_one, 1), pool.submit(hide)]
+        for f in futures:
+            f.result()
+    assert _rating(world) == (2, 3.5)
+    assert world.private("stats")["performanceCounters"]["ratingSum"] == 7

@@ -4,6 +4,8 @@ cancellation, a reschedule away and new hours; join order, windows, per-user rat
 from __future__ import annotations
 
 import copy
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +13,13 @@ import pytest
 
 from salamin.core import collections as col
 from salamin.core.caller import Caller
-from salamin.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
+from salamin.core.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
+    ResourceExhausted,
+)
 from salamin.marketplace.booking import holds, lifecycle
 from salamin.marketplace.experts import profile, waitlist
 from salamin.models.waitlist import WaitWindow
@@ -176,6 +184,35 @@ def test_new_hours_from_a_profile_edit(world: World) -> None:
     assert len(inbox(world, USER2)) == 1
 
 
+def test_no_news_of_hours_an_expert_cannot_be_paid_for(world: World) -> None:
+    """Bookable means bookable: while payouts are off, new hours are no bookable time, so a
+    waiting user is not sent to a booking that would fail."""
+    join(world, USER2)
+    me = Caller(uid=EXPERT)
+    avail = copy.deepcopy(world.expert()["availability"])
+    closed = avail | {"workingDays": [d for d in avail["workingDays"] if d != 3]}
+    profile.update_expert_profile(
+        world.db,
+        caller=me,
+        changes=profile.ExpertProfileChanges.model_validate({"availability": closed}),
+        clock=world.clock,
+    )
+    world.db.collection(col.EXPERTS).document(EXPERT).update({"payoutsEnabled": False})
+    update = profile.update_expert_profile(
+        world.db,
+        caller=me,
+        changes=profile.ExpertProfileChanges.model_validate({"availability": avail}),
+        clock=world.clock,
+    )
+    assert (
+        waitlist.notify_new_availability(
+            world.db, before=update.before, after=update.after, clock=world.clock
+        )
+        == {}
+    )
+    assert inbox(world, USER2) == []
+
+
 def test_rate_limit_per_user_per_day(world: World) -> None:
     join(world, USER2)
     start = world.clock.now().replace(day=4, hour=10)
@@ -238,3 +275,57 @@ def test_window_matching_is_in_the_users_zone() -> None:
     )
     with pytest.raises(ValueError):
         WaitWindow.model_validate(tokyo.model_dump() | {"endTime": "18:00"})
+
+
+def _try_join(world: World, caller: Caller, duration: int) -> str:
+    try:
+        waitlist.join_waitlist(
+            world.db,
+            caller=caller,
+            expert_id=EXPERT,
+            session_type="mock_interview",
+            duration=duration,
+            window=WaitWindow.model_validate(WED_10_TO_11),
+            clock=world.clock,
+        )
+    except ResourceExhausted:
+        return "capped"
+    return "joined"
+
+
+def test_concurrent_joins_never_exceed_the_per_user_cap(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Think like a user scripting joins in parallel to get past the cap: the cap check and the
+    create commit in one transaction, so exactly `cap` of them land."""
+    monkeypatch.setattr(waitlist, "MAX_ENTRIES_PER_USER", 2)
+    barrier = threading.Barrier(3)
+
+    def attempt(duration: int) -> str:
+        barrier.wait()
+        return _try_join(world, USER2, duration)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        outcomes = sorted(pool.map(attempt, (30, 45, 60)))
+    assert outcomes == ["capped", "joined", "joined"]
+    mine = [e for e in waitlist.active_entries(world.db, EXPERT) if e.userId == USER2.uid]
+    assert len(mine) == 2
+    seats = world.db.document(f"{col.WAITLIST_USERS}/{USER2.uid}").get().to_dict()
+    assert sorted(seats["entryIds"]) == sorted(e.entryId for e in mine)
+    # leaving gives the seat back; leaving twice gives back nothing more
+    assert waitlist.leave_waitlist(world.db, caller=USER2, entry=mine[0].entryId)
+    assert not waitlist.leave_waitlist(world.db, caller=USER2, entry=mine[0].entryId)
+    assert _try_join(world, USER2, 90) == "joined"
+    assert _try_join(world, USER2, mine[0].duration) == "capped"
+
+
+def test_entries_from_before_the_seat_document_still_count(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(waitlist, "MAX_ENTRIES_PER_USER", 2)
+    first = join(world, USER3, duration=30)
+    join(world, USER3, duration=45)
+    world.db.document(f"{col.WAITLIST_USERS}/{USER3.uid}").delete()  # as before this change
+    assert _try_join(world, USER3, 60) == "capped"
+    assert waitlist.leave_waitlist(world.db, caller=USER3, entry=first)
+    assert _try_join(world, USER3, 60) == "joined"

@@ -366,6 +366,7 @@ export interface ExpertSession {
   rescheduledAt?: Timestamp | null;
   refundedAmount: number;
   refund?: RefundRecord | null;
+  failedRefundIds: string[];
   noShow?: NoShowRecord | null;
   completedBy?: ("expert" | "system") | null;
   dispute?: DisputeRecord | null;
@@ -427,14 +428,20 @@ export interface StoredExpertFeedback {
   submittedAt: Timestamp;
 }
 /**
- * A refund we decided on. `pending` until Stripe accepted it (then retried, idempotently).
+ * A refund we decided on, tracked until the money has moved:
+ * `pending` (decided, not yet accepted by Stripe: retried with the same idempotency key, at
+ * most `payments.MAX_REFUND_ATTEMPTS` times) -> `processing` (Stripe accepted it and reports
+ * it pending) -> `succeeded`, or `failed` (Stripe refused or failed it, or never answered:
+ * the ledger line is reversed and an admin notification opened).
  */
 export interface RefundRecord {
   amount: number;
   reason: string;
-  status: "pending" | "succeeded";
+  status: "pending" | "processing" | "succeeded" | "failed";
   idempotencyKey: string;
   refundId?: string | null;
+  attempts: number;
+  failureReason?: string | null;
 }
 export interface NoShowRecord {
   party: "user" | "expert";
@@ -471,13 +478,14 @@ export interface PayoutRecord {
 /**
  * `expertTransactions/{id}`: one ledger line. `grossAmount == platformFee + netAmount`.
  *
- * Charges are positive; refunds are negative lines that return the fee in proportion. All the
- * lines of a session move together `pending_payout` -> `payable` -> `paid_out`, so the sum
- * of a session's net amounts is exactly what its Transfer sends.
+ * Charges are positive; refunds are negative lines that return the fee in proportion; a
+ * `refund_failed` line is the exact opposite of a refund line whose money never moved. All
+ * the lines of a session move together `pending_payout` -> `payable` -> `paid_out`, so the
+ * sum of a session's net amounts is exactly what its Transfer sends.
  */
 export interface ExpertTransaction {
   transactionId: string;
-  type: "charge" | "refund" | "package_expiry";
+  type: "charge" | "refund" | "refund_failed" | "package_expiry";
   expertId: string;
   userId: string;
   sessionId: string | null;
@@ -493,12 +501,13 @@ export interface ExpertTransaction {
 }
 /**
  * `adminNotifications/{id}`: tasks for admins, by `type`: `expert_document_review`
- * (onboarding: `documentType`, `fileName`) or `session_dispute` (`DisputeNotification`:
- * `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`); admins may set
- * `status`/`handledBy`/`handledAt`.
+ * (onboarding: `documentType`, `fileName`), `session_dispute` (`DisputeNotification`:
+ * `sessionId`, `userId`, `claim`, ..., closed by `resolveDispute`) or `refund_failed`
+ * (`RefundFailedNotification`: `sessionId`, `amount`, `currency`, `refundId`,
+ * `failureReason`); admins may set `status`/`handledBy`/`handledAt`.
  */
 export interface AdminNotification {
-  type: "expert_document_review" | "session_dispute";
+  type: "expert_document_review" | "session_dispute" | "refund_failed";
   expertId: string;
   documentType?: ("identity" | "employment" | "education" | "certification") | null;
   fileName?: string | null;
@@ -510,6 +519,8 @@ export interface AdminNotification {
   currency?: string | null;
   outcome?: ("refund_candidate" | "pay_expert") | null;
   note?: string | null;
+  refundId?: string | null;
+  failureReason?: string | null;
   createdAt: Timestamp;
   status: string;
   handledBy?: string | null;
@@ -1101,6 +1112,7 @@ export interface ReviewModeration {
   reason: string;
   decidedBy: string;
   decidedAt: Timestamp;
+  excludedFromRating: boolean;
 }
 /**
  * `waitlistEntries/{entryId}`: readable by its user only.

@@ -43,6 +43,9 @@ export type ErrorReason =
   | "payment_not_succeeded"
   | "payment_declined"
   | "payment_rejected"
+  | "currency_not_supported"
+  | "amount_below_minimum"
+  | "amount_above_maximum"
   | "expert_not_active"
   | "own_expert"
   | "session_not_ended"
@@ -105,6 +108,9 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "payment_not_succeeded",
   "payment_declined",
   "payment_rejected",
+  "currency_not_supported",
+  "amount_below_minimum",
+  "amount_above_maximum",
   "expert_not_active",
   "own_expert",
   "session_not_ended",

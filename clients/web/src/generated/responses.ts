@@ -425,6 +425,7 @@ export interface SessionView {
   rescheduledAt?: string | null;
   refundedAmount: number;
   refund?: RefundRecord | null;
+  failedRefundIds: string[];
   noShow?: NoShowRecord | null;
   completedBy?: ("expert" | "system") | null;
   dispute?: DisputeRecord | null;
@@ -471,14 +472,20 @@ export interface StoredExpertFeedback {
   submittedAt: string;
 }
 /**
- * A refund we decided on. `pending` until Stripe accepted it (then retried, idempotently).
+ * A refund we decided on, tracked until the money has moved:
+ * `pending` (decided, not yet accepted by Stripe: retried with the same idempotency key, at
+ * most `payments.MAX_REFUND_ATTEMPTS` times) -> `processing` (Stripe accepted it and reports
+ * it pending) -> `succeeded`, or `failed` (Stripe refused or failed it, or never answered:
+ * the ledger line is reversed and an admin notification opened).
  */
 export interface RefundRecord {
   amount: number;
   reason: string;
-  status: "pending" | "succeeded";
+  status: "pending" | "processing" | "succeeded" | "failed";
   idempotencyKey: string;
   refundId?: string | null;
+  attempts: number;
+  failureReason?: string | null;
 }
 export interface NoShowRecord {
   party: "user" | "expert";

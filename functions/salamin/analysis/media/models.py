@@ -67,6 +67,7 @@ class PaceWindow(_M):
     words: int = Field(ge=0)
     speakingTime: Seconds
     wpm: float = Field(ge=0)
+    """Weighted words in the window / its speaking time (as `SpeakingPace.averageWPM`)."""
 
 
 class FaceSecond(_M):
@@ -106,12 +107,14 @@ class FillerTypeCount(_M):
 
 class SpeakingPace(_M):
     averageWPM: float = Field(ge=0)
-    """Counted words / speaking time (see `verbal` for both definitions)."""
+    """Weighted counted words / speaking time (see `verbal` for the definitions)."""
     variability: float | None = Field(default=None, ge=0)
     """Standard deviation of per-window WPM (`evidence.paceWindows`); None under 2 windows."""
     variabilityCV: float | None = Field(default=None, ge=0)
     """variability / mean window WPM (coefficient of variation)."""
     wordCount: int = Field(ge=0)
+    weightedWordCount: float | None = Field(default=None, ge=0)
+    """Counted words, each weighted by min(1, recogniser probability / 0.5): what WPM uses."""
     speakingTime: Seconds
     optimalRange: tuple[float, float]
     score: Score

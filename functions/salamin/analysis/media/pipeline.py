@@ -230,13 +230,17 @@ def _measure_audio(
         ],
         paceWindows=windows,
     )
+    high_band = verbal.high_band_db(samples, segments=segments)
     quality: dict[str, object] = {
         "speechDuration": round(speech_s, 3),
         "snrDb": clarity.snrDb,
-        "highBandDb": verbal.high_band_db(samples, segments=segments),
+        "highBandDb": high_band,
         "meanRecognizerConfidence": clarity.recognizerConfidence,
         "audioConfidence": scoring.audio_confidence(
-            speech_s=speech_s, snr_db=clarity.snrDb, recognizer=clarity.recognizerConfidence
+            speech_s=speech_s,
+            snr_db=clarity.snrDb,
+            recognizer=clarity.recognizerConfidence,
+            high_band_db=high_band,
         ),
     }
     transcript = Transcript(

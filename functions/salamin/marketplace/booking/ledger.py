@@ -6,6 +6,8 @@ Every line satisfies `grossAmount == platformFee + netAmount`, in integer minor 
 - a refund line (negative) per refund: the fee goes back in proportion to the refunded share,
   computed on running totals (`pricing.fee_returned`), so a full refund in any number of parts
   returns exactly the whole fee and leaves every sum at zero.
+A refund whose money never moved (it failed at Stripe) gets a `refund_failed` line, its exact
+opposite (`failed_refund_line`).
 Line ids are derived from the session (and, for refunds, the running refunded total), and lines
 are written with create inside the transaction that changes the session, so a replay cannot add
 a second line.
@@ -68,15 +70,38 @@ def refund_line(
         refunded_before=refunded_before,
         refunded_after=after,
     )
+    retry = len(session.failedRefundIds)  # a total reached again after a failed refund
     return _line(
         session,
-        suffix=f"refund_{after}",
+        suffix=f"refund_{after}" + (f"_r{retry}" if retry else ""),
         kind="refund",
         gross=-amount,
         fee=-fee_back,
         status="reversal" if session.payout is not None else "pending_payout",
         payment_intent_id=session.paymentIntentId,
         now=now,
+    )
+
+
+def failed_refund_line(line: ExpertTransaction, *, now: datetime) -> ExpertTransaction:
+    """The exact opposite of a refund line whose refund failed: the money never moved, so the
+    sums count it neither way. Before the payout it moves with the session's other lines (the
+    expert is owed the money again); after it, it is part of no payout (`reversal`), like a
+    refund decided then, and the admin notification settles it."""
+    if line.type != "refund":
+        raise ValueError("only a refund line can be reversed")
+    status: LedgerStatus = "pending_payout" if line.status == "pending_payout" else "reversal"
+    return line.model_copy(
+        update={
+            "transactionId": f"{line.transactionId}_failed",
+            "type": "refund_failed",
+            "grossAmount": -line.grossAmount,
+            "platformFee": -line.platformFee,
+            "netAmount": -line.netAmount,
+            "status": status,
+            "transferId": None,
+            "createdAt": now,
+        }
     )
 
 

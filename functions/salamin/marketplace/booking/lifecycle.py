@@ -34,8 +34,14 @@ from salamin.marketplace.booking import (
 from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
-from salamin.models.expert import CancellationPolicy
-from salamin.models.session import ExpertSession, Party, RefundRecord, cancellation_update
+from salamin.models.expert import CancellationPolicy, PublicExpert
+from salamin.models.session import (
+    ExpertSession,
+    Party,
+    RefundRecord,
+    RefundStatus,
+    cancellation_update,
+)
 
 HALF_REFUND_NOTICE = timedelta(hours=2)
 """`partial` refund policy: a late cancellation refunds half down to this long before the start."""
@@ -163,7 +169,7 @@ class CancelOutcome(SalaminModel):
     refundPercentage: int
     refundAmount: int
     currency: str
-    refundStatus: Literal["none", "pending", "succeeded"]
+    refundStatus: Literal["none"] | RefundStatus
     creditReturned: bool = False
     """A package credit session: its credit is unused again (`refundAmount` is its value)."""
 
@@ -295,7 +301,7 @@ def cancel_session(
     if before.status == "pending" and before.paymentIntentId:
         holds.cancel_intent_quietly(payments, before.paymentIntentId, session_id=session_id)
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=tasks)
-    refund_status: Literal["none", "pending", "succeeded"] = "none"
+    refund_status: Literal["none"] | RefundStatus = "none"
     if after is not None and after.refund is not None:
         refund_status = after.refund.status
     return CancelOutcome(
@@ -361,6 +367,26 @@ def check_reschedule(session: ExpertSession, *, caller: Caller, now: datetime) -
             reason="too_late_to_reschedule",
         )
     return role
+
+
+def with_booked_terms(expert: PublicExpert, session: ExpertSession) -> PublicExpert:
+    """The live expert as a move checks the new time (pure): the session keeps the duration it
+    was booked for even if the expert no longer offers it to new bookings. Hours, buffer, caps
+    and days off stay live: they are the calendar, not the terms."""
+    priced = expert.pricing.sessionTypes.get(session.sessionType)  # type: ignore[call-overload]
+    if priced is None or session.duration in priced.allowedDurations:
+        return expert
+    kept = priced.model_copy(
+        update={
+            "allowedDurations": [*priced.allowedDurations, session.duration],
+            "minimumDuration": min(priced.minimumDuration, session.duration),
+        }
+    )
+    types: dict[str, Any] = {str(k): v for k, v in expert.pricing.sessionTypes.items()}
+    types[session.sessionType] = kept
+    return expert.model_copy(
+        update={"pricing": expert.pricing.model_copy(update={"sessionTypes": types})}
+    )
 
 
 def check_new_start(*, role: Party, new_start: datetime, now: datetime) -> None:
@@ -455,7 +481,7 @@ def reschedule_session(
         raise NotFound("no such session", reason="session_not_found")
     current = holds.load_session(snap)
     role = check_reschedule(current, caller=caller, now=now)
-    expert = booking.load_expert(db, current.expertId)
+    expert = with_booked_terms(booking.load_expert(db, current.expertId), current)
     slot = booking.bookable_slot(
         db,
         expert=expert,

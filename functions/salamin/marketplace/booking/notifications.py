@@ -190,7 +190,7 @@ def session_cancelled(
         if refund_amount
         else "Under the cancellation policy this cancellation is not refunded."
     )
-    who = "You" if cancelled_by == "user" else "Your expert"
+    who = {"user": "You", "expert": "Your expert"}.get(cancelled_by, "Salamin")
     _send(
         transaction,
         db,
@@ -205,7 +205,7 @@ def session_cancelled(
         now=now,
         attachments=[invite(session, contacts, recipient="user", now=now, cancel=True)],
     )
-    who = "You" if cancelled_by == "expert" else "The candidate"
+    who = {"expert": "You", "user": "The candidate"}.get(cancelled_by, "Salamin")
     _send(
         transaction,
         db,

@@ -86,8 +86,13 @@ class PackagePayments(Protocol):
         idempotency_key: str,
     ) -> PaymentIntentInfo: ...
 
-    def refund_platform_charge(
-        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
     ) -> RefundInfo: ...
 
 
@@ -384,7 +389,7 @@ def send_refund(
     """Make a decided refund of the package's charge (idempotent key), then mark it succeeded
     (in a transaction: other refunds may be appended meanwhile)."""
     purchase = PackagePurchase.model_validate(ref(db, purchase_id).get().to_dict() or {})
-    made = payments.refund_platform_charge(
+    made = payments.refund(
         payment_intent_id=purchase.paymentIntentId or "",
         amount=refund.amount,
         metadata={PURCHASE_KEY: purchase_id, "reason": "package_credits"},
@@ -407,7 +412,7 @@ def send_refund(
 
 
 class PlatformRefunds(Protocol):
-    def refund_platform_charge(
+    def refund(
         self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
     ) -> RefundInfo: ...
 

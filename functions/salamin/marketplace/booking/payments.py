@@ -17,7 +17,9 @@ refunded`). An event that arrives late (a failure after a success) changes nothi
 
 A payment that succeeds after its hold expired is confirmed if the time is still free (the locks
 and cap tokens are taken again in the same transaction), else it is refunded in full and the
-user is told. A payment for a session we do not know is refunded in full.
+user is told. A hold ends at the session's start at the latest, so a payment that arrives at or
+after the start is refunded in full and its still pending session cancelled with the
+bookability reason `time_passed`. A payment for a session we do not know is refunded in full.
 """
 
 from __future__ import annotations
@@ -30,19 +32,21 @@ from google.cloud import firestore
 
 from salamin.core import collections as col
 from salamin.core.caller import Caller
-from salamin.core.clock import Clock
+from salamin.core.clock import Clock, SystemClock
 from salamin.core.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     SalaminError,
+    Unavailable,
 )
 from salamin.core.log import log
 from salamin.gateways.meetings import new_meeting_link
 from salamin.gateways.stripe_gateway import (
     PaymentIntentInfo,
     PaymentsGateway,
+    RefundInfo,
     StripeEvent,
 )
 from salamin.gateways.tasks import TaskScheduler
@@ -56,7 +60,13 @@ from salamin.marketplace.booking import (
 )
 from salamin.marketplace.booking.events import already_applied, record_event, record_plain
 from salamin.marketplace.calendar import occupancy
-from salamin.models.session import ExpertSession, RefundRecord, cancellation_update
+from salamin.models.notifications import RefundFailedNotification
+from salamin.models.session import (
+    ExpertSession,
+    ExpertTransaction,
+    RefundRecord,
+    cancellation_update,
+)
 
 PAYMENT_RANK = {"pending": 0, "failed": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
 Result = Literal["confirmed", "already", "refunded", "orphan_refunded", "ignored", "duplicate"]
@@ -216,7 +226,7 @@ def confirm_payment(
     if outcome.result == "orphan_refunded":
         refund_orphan(payments, intent)
     elif outcome.sessionId:
-        settle(db, session_id=outcome.sessionId, payments=payments, tasks=tasks)
+        settle(db, session_id=outcome.sessionId, payments=payments, tasks=tasks, clock=clock)
     log("payment.applied", sessionId=session_id, paymentIntentId=intent.id, result=outcome.result)
     return outcome
 
@@ -365,6 +375,7 @@ def settle(
     session_id: str,
     payments: PaymentsGateway,
     tasks: TaskScheduler | None,
+    clock: Clock | None = None,
 ) -> ExpertSession | None:
     """Redo-safe effects of the stored state: drop the expiry task, enqueue a confirmed
     session's close task (delivery.py), make a pending refund."""
@@ -379,17 +390,34 @@ def settle(
             log("hold.task_delete_failed", severity="WARNING", sessionId=session_id, error=str(exc))
     delivery.schedule_close(tasks, session)
     if session.refund is not None and session.refund.status == "pending":
-        session = make_pending_refund(db, session=session, payments=payments)
+        session = make_pending_refund(db, session=session, payments=payments, clock=clock)
     return session
 
 
+# --- refunds: made, tracked, and failed ------------------------------------------------------------
+
+MAX_REFUND_ATTEMPTS = 5
+"""Tries with Stripe unreachable before a decided refund is failed to an admin (the sweep runs
+every 5 minutes, so about 25 minutes of outage): no refund stays `pending` for ever."""
+
+
 def make_pending_refund(
-    db: firestore.Client, *, session: ExpertSession, payments: PaymentsGateway
+    db: firestore.Client,
+    *,
+    session: ExpertSession,
+    payments: PaymentsGateway,
+    clock: Clock | None = None,
 ) -> ExpertSession:
-    """Send the decided refund to Stripe (idempotent key), then mark it succeeded."""
+    """Send the decided refund to Stripe (idempotent key) and record Stripe's answer:
+    `succeeded`; `processing` (Stripe reports it pending: `refund.updated` finishes it); or
+    `failed` (`fail_refund`). Stripe unreachable: raise, to be retried, at most
+    `MAX_REFUND_ATTEMPTS` times in all, then failed."""
     refund = session.refund
     if refund is None or refund.status != "pending" or not session.paymentIntentId:
         return session
+    now = (clock or SystemClock()).now()
+    ref = holds.session_ref(db, session.sessionId)
+    result: RefundInfo | None = None
     try:
         result = payments.refund(
             payment_intent_id=session.paymentIntentId,
@@ -397,26 +425,199 @@ def make_pending_refund(
             metadata={"sessionId": session.sessionId, "reason": refund.reason},
             idempotency_key=refund.idempotencyKey,
         )
-        refund_id: str | None = result.id
-    except SalaminError as exc:
-        if getattr(exc, "stripe_code", None) != "charge_already_refunded":
-            log(
-                "refund.failed", severity="WARNING", sessionId=session.sessionId, reason=exc.message
-            )
+    except Unavailable:
+        attempts = refund.attempts + 1
+        log("refund.unreachable", severity="WARNING", sessionId=session.sessionId, attempt=attempts)
+        if attempts < MAX_REFUND_ATTEMPTS:
+            ref.update({"refund.attempts": attempts})
             raise
-        refund_id = None
-    holds.session_ref(db, session.sessionId).update(
-        {"refund.status": "succeeded", "refund.refundId": refund_id}
-    )
-    log("refund.made", sessionId=session.sessionId, amount=refund.amount, refundId=refund_id)
-    done = refund.model_copy(update={"status": "succeeded", "refundId": refund_id})
+        return fail_refund(
+            db,
+            session_id=session.sessionId,
+            failure_id=refund.idempotencyKey,
+            refund_id=None,
+            amount=refund.amount,
+            reason="provider_unreachable",
+            now=now,
+        )
+    except SalaminError as exc:
+        code = getattr(exc, "stripe_code", None)
+        if code != "charge_already_refunded":
+            return fail_refund(
+                db,
+                session_id=session.sessionId,
+                failure_id=refund.idempotencyKey,
+                refund_id=None,
+                amount=refund.amount,
+                reason=code or "refund_rejected",
+                now=now,
+            )
+    if result is not None and result.status in ("failed", "canceled"):
+        return fail_refund(
+            db,
+            session_id=session.sessionId,
+            failure_id=result.id,
+            refund_id=result.id,
+            amount=refund.amount,
+            reason=result.failure_reason or result.status,
+            now=now,
+        )
+    status = "succeeded" if result is None or result.status == "succeeded" else "processing"
+    refund_id = result.id if result is not None else None
+    ref.update({"refund.status": status, "refund.refundId": refund_id})
+    log("refund.made", sessionId=session.sessionId, amount=refund.amount, status=status)
+    done = refund.model_copy(update={"status": status, "refundId": refund_id})
     return session.model_copy(update={"refund": done})
 
 
+@dataclass(frozen=True)
+class RefundFailure:
+    """A refund whose money did not move, and what that undoes, read in a transaction."""
+
+    failure_id: str
+    """The Stripe refund id, or our idempotency key when Stripe made none."""
+    refund_id: str | None
+    amount: int
+    reason: str
+    line: ExpertTransaction | None
+    """The refund line that claimed the money (None: nothing was ledgered for it)."""
+    stats: dict[str, Any]
+
+
+def read_refund_failure(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    session: ExpertSession,
+    *,
+    failure_id: str,
+    refund_id: str | None,
+    amount: int,
+    reason: str,
+) -> RefundFailure | None:
+    """The reads `write_refund_failure` needs (before any write), or None when this failure
+    was applied already."""
+    if failure_id in session.failedRefundIds:
+        return None
+    query = db.collection(col.EXPERT_TRANSACTIONS).where(
+        filter=firestore.FieldFilter("sessionId", "==", session.sessionId)
+    )
+    docs = [snap.to_dict() or {} for snap in query.stream(transaction=transaction)]
+    lines = [
+        ExpertTransaction.model_validate(d)
+        for d in docs
+        if d.get("type") in ("refund", "refund_failed")
+    ]
+    reversed_ids = {
+        x.transactionId.removesuffix("_failed") for x in lines if x.type == "refund_failed"
+    }
+    candidates = [
+        x
+        for x in lines
+        if x.type == "refund" and x.grossAmount == -amount and x.transactionId not in reversed_ids
+    ]
+    line = max(candidates, key=lambda x: x.createdAt) if candidates else None
+    stats = performance.read_stats(transaction, db, session.expertId) if line else {}
+    return RefundFailure(failure_id, refund_id, amount, reason, line, stats)
+
+
+def write_refund_failure(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    session: ExpertSession,
+    failure: RefundFailure,
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """The money did not move: reverse its ledger line (and the expert's earnings), take it off
+    `refundedAmount`, mark our refund record failed, and open an admin notification. Returns
+    the session fields written."""
+    updates: dict[str, Any] = {"failedRefundIds": firestore.ArrayUnion([failure.failure_id])}
+    if failure.line is not None:
+        back = ledger.failed_refund_line(failure.line, now=now)
+        ledger.write_line(transaction, db, back)
+        performance.write_stats(
+            transaction, db, session.expertId, failure.stats, earnings=back.netAmount
+        )
+        refunded = max(0, session.refundedAmount - failure.amount)
+        updates["refundedAmount"] = refunded
+        # the one step back of `paymentStatus`: a refund that failed was never a refund
+        updates["paymentStatus"] = "partially_refunded" if refunded else "paid"
+    record = session.refund
+    if record is not None and failure.failure_id in (record.idempotencyKey, record.refundId):
+        updates.update(
+            {
+                "refund.status": "failed",
+                "refund.failureReason": failure.reason,
+                "refund.refundId": failure.refund_id or record.refundId,
+            }
+        )
+    notice = RefundFailedNotification(
+        createdAt=now,
+        sessionId=session.sessionId,
+        expertId=session.expertId,
+        userId=session.userId,
+        amount=failure.amount,
+        currency=session.currency,
+        refundId=failure.refund_id,
+        failureReason=failure.reason,
+    )
+    notice_id = f"refund-failed-{session.sessionId}-{failure.failure_id}"
+    transaction.create(
+        db.collection(col.ADMIN_NOTIFICATIONS).document(notice_id), notice.to_firestore()
+    )
+    transaction.update(holds.session_ref(db, session.sessionId), updates)
+    log(
+        "refund.failed",
+        severity="ERROR",
+        sessionId=session.sessionId,
+        amount=failure.amount,
+        reason=failure.reason,
+        reversed=failure.line is not None,
+    )
+    return updates
+
+
+def fail_refund(
+    db: firestore.Client,
+    *,
+    session_id: str,
+    failure_id: str,
+    refund_id: str | None,
+    amount: int,
+    reason: str,
+    now: datetime,
+) -> ExpertSession:
+    """`write_refund_failure` in its own transaction (a refund Stripe refused or never took)."""
+    ref = holds.session_ref(db, session_id)
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> None:
+        session = holds.load_session(ref.get(transaction=transaction))
+        failure = read_refund_failure(
+            transaction,
+            db,
+            session,
+            failure_id=failure_id,
+            refund_id=refund_id,
+            amount=amount,
+            reason=reason,
+        )
+        if failure is not None:
+            write_refund_failure(transaction, db, session, failure, now=now)
+
+    txn(db.transaction())
+    return holds.load_session(ref.get())
+
+
 def retry_pending_refunds(
-    db: firestore.Client, *, payments: PaymentsGateway, limit: int = 100
+    db: firestore.Client,
+    *,
+    payments: PaymentsGateway,
+    clock: Clock | None = None,
+    limit: int = 100,
 ) -> int:
-    """Sweep helper: refunds decided but not yet accepted by Stripe (e.g. it was down)."""
+    """Sweep helper: refunds decided but not yet accepted by Stripe (e.g. it was down); each
+    is tried at most `MAX_REFUND_ATTEMPTS` times before it fails to an admin."""
     query = (
         db.collection(col.EXPERT_SESSIONS)
         .where(filter=firestore.FieldFilter("refund.status", "==", "pending"))
@@ -425,10 +626,13 @@ def retry_pending_refunds(
     made = 0
     for snap in query.stream():
         try:
-            make_pending_refund(db, session=holds.load_session(snap), payments=payments)
-            made += 1
+            after = make_pending_refund(
+                db, session=holds.load_session(snap), payments=payments, clock=clock
+            )
         except SalaminError:
             continue
+        if after.refund is not None and after.refund.status in ("succeeded", "processing"):
+            made += 1
     return made
 
 

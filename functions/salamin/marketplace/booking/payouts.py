@@ -225,14 +225,20 @@ def _find_or_make_transfer(
     if existing:
         return existing[0]
     account_id = load_account(db, session.expertId).stripeAccountId
-    if not account_id or not session.paymentIntentId:
+    if not account_id:
         raise FailedPrecondition(
-            "the expert has no payout account or the session no payment",
-            reason="expert_payouts_not_ready",
+            "the expert has no payout account", reason="expert_payouts_not_ready"
         )
-    charge = payments.retrieve_payment_intent(session.paymentIntentId).latest_charge
+    # a session paid some other way (e.g. a package credit) has no charge of its own to fund it
+    charge = (
+        payments.retrieve_payment_intent(session.paymentIntentId).latest_charge
+        if session.paymentIntentId
+        else None
+    )
     if not charge:
-        raise FailedPrecondition("the session's payment has no charge", reason="payment_rejected")
+        raise FailedPrecondition(
+            "the session has no charge to fund its payout", reason="payment_not_succeeded"
+        )
     return payments.create_transfer(
         amount=payout.amount,
         currency=payout.currency,

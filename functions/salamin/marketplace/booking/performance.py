@@ -7,7 +7,8 @@ Raw counts (`performanceCounters`) and net `totalEarnings` are private, in
 - `cancellationRate` = sessions the *expert* cancelled / `totalSessions`;
 - `noShowRate` = sessions where the *expert* did not show / `totalSessions`;
 - `repeatClientRate` = clients with two or more completed sessions / clients with one or more;
-- `averageRating` = sum of ratings / `totalRatings` (the sum is kept, so no float drift).
+- `averageRating` = sum of ratings / `totalRatings` (the sum is kept, so no float drift), over
+  the ratings of reviews no admin has hidden (`feedback.set_review_hidden`).
 A candidate's own cancellations and no-shows are counted too, but do not count against the
 expert.
 """
@@ -110,11 +111,13 @@ def stats_update(
     completed_sessions: int = 0,
     earnings: int = 0,
     rating: int | None = None,
+    withdrawn_rating: int | None = None,
     counters: dict[str, int] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Field-path updates for `experts/{id}` and the new private stats body, from the current
-    data (`read_stats`) plus the given deltas."""
+    data (`read_stats`) plus the given deltas. `rating` counts one more rating,
+    `withdrawn_rating` takes one out again (a hidden review)."""
     perf = dict(expert.get("performance") or {})
     raw = {k: int((expert.get("performanceCounters") or {}).get(k, 0)) for k in COUNTER_FIELDS}
     for key, delta in (counters or {}).items():
@@ -125,6 +128,9 @@ def stats_update(
     if rating is not None:
         raw["ratingSum"] += rating
         total_ratings += 1
+    if withdrawn_rating is not None and total_ratings > 0:
+        raw["ratingSum"] = max(0, raw["ratingSum"] - withdrawn_rating)
+        total_ratings -= 1
     average = round(raw["ratingSum"] / total_ratings, 4) if total_ratings else 0.0
     cancellation_rate = _ratio(raw["expertCancellations"], total)
     no_show_rate = _ratio(raw["expertNoShows"], total)

@@ -14,6 +14,8 @@ Discounts (spec `firstTimeDiscount`, `bulkDiscounts`) never stack: the larger on
   expert. Cancelled and unpaid sessions, live holds, and sessions refunded in full (an expert
   who did not show up, a dispute decided for the candidate) do not count.
 The discount is `round_half_up(base * percentage / 100)` and is taken off the base amount.
+A price Stripe would refuse (below the currency's minimum charge, `core.money`) is refused here,
+at quote time, with `amount_below_minimum`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from salamin.core.errors import InvalidArgument
-from salamin.core.money import percent_of, round_half_up
+from salamin.core.money import check_chargeable, percent_of, round_half_up
 from salamin.models.expert import ExpertPricing, FirstTimeDiscount
 from salamin.models.session import PriceQuote
 
@@ -98,6 +100,7 @@ def quote_session_price(
 
     discount = percent_of(base, percentage)
     amount = base - discount
+    check_chargeable(amount, type_pricing.currency)
     fee = platform_fee(amount)
     return PriceQuote(
         currency=type_pricing.currency,

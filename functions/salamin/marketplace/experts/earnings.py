@@ -67,7 +67,7 @@ class CurrencyTotals:
         self.fees += fee
         self.net += net
         self.lines += 1
-        if line.get("type") == "refund":
+        if line.get("type") in ("refund", "refund_failed"):  # a failed refund gave nothing back
             self.refunded += -gross
         status = str(line.get("status"))
         self.byStatus[status] = self.byStatus.get(status, 0) + net

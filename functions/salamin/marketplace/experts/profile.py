@@ -9,6 +9,9 @@
   they are rejected as unknown fields.
 - The public document is rebuilt through `public_expert_document`, the one projection of a
   profile onto `experts/{id}`; the `syncExpertSearchFields` trigger then resyncs `search`.
+  A `timeZone` edit also rewrites `expertCalendars/{id}.timeZone` in the same transaction.
+  What bookings snapshotted stays: a session's `timeZone`/`localDate`, and the expert-local day
+  and week its cap seats are counted under, are those of the zone it was booked in.
 - Bookings are never touched: a session carries its own price, duration and time. A change that
   leaves confirmed future sessions outside the new hours is applied and reported (`stranded`),
   never cancelled: the expert decides what to do with them.
@@ -28,9 +31,10 @@ from salamin.core import collections as col
 from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, InvalidArgument, NotFound
-from salamin.marketplace.calendar import availability
+from salamin.marketplace.calendar import availability, occupancy
 from salamin.marketplace.onboarding.applications import public_expert_document
 from salamin.models.base import SalaminModel, wire_instant
+from salamin.models.calendar import ExpertCalendar
 from salamin.models.expert import (
     ExpertApplicationInput,
     ExpertAvailability,
@@ -277,6 +281,8 @@ def update_expert_profile(
                 reason="expert_not_found",
             )
         private = private_ref(db, expert_id).get(transaction=transaction)
+        calendar = occupancy.calendar_ref(db, expert_id)
+        calendar_zone = (calendar.get(transaction=transaction).to_dict() or {}).get("timeZone")
         current = stored_profile(snap.to_dict() or {}, private.to_dict() or {})
         if current.status not in EDITABLE_STATUSES:
             raise FailedPrecondition(
@@ -287,6 +293,10 @@ def update_expert_profile(
         updates: dict[str, Any] = {s: body[s] for s in sections}
         updates["lastActiveAt"] = now
         transaction.update(ref, updates)
+        zone = after.personalInfo.timeZone
+        if calendar_zone != zone:  # a moved zone (or a calendar that drifted) follows the profile
+            calendar_doc = ExpertCalendar(expertId=expert_id, timeZone=zone, lastUpdated=now)
+            transaction.set(calendar, calendar_doc.to_firestore())
         return current, after
 
     before, after = txn(db.transaction())

@@ -1,4 +1,5 @@
-"""Public reviews: `listExpertReviews` and the admin's `setReviewHidden`.
+"""Public reviews: `listExpertReviews`. (The admin's `setReviewHidden` lives with the ratings
+it moves, in `marketplace/booking/feedback.py`.)
 
 A review is the candidate's `feedback.userFeedback` on a completed session. It is shown only when
 - the candidate allowed sharing: `preferences.allowFeedbackSharing == true` on their own
@@ -22,15 +23,12 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
 
 from salamin.core import collections as col
-from salamin.core.caller import Caller
-from salamin.core.errors import InvalidArgument, NotFound
-from salamin.models.expert_admin import ReviewModeration
+from salamin.core.errors import InvalidArgument
 
 MAX_SCAN = 200
 SUBMITTED = "feedback.userFeedback.submittedAt"
@@ -153,32 +151,3 @@ def _shown(db: firestore.Client, batch: list[Any]) -> dict[str, dict[str, Any]]:
         if fb and session_id not in hidden and sharing_allowed(profile):
             out[session_id] = public_review(session_id, fb, profile)
     return out
-
-
-def set_review_hidden(
-    db: firestore.Client,
-    *,
-    caller: Caller,
-    review_id: str,
-    hidden: bool,
-    reason: str,
-    now: datetime,
-) -> ReviewModeration:
-    """Admin moderation; the session and its rating are not touched (the decision is its own
-    document, so hiding can be undone and is audited by who and when)."""
-    caller.require_admin()
-    session = db.collection(col.EXPERT_SESSIONS).document(review_id).get()
-    if not session.exists or not ((session.to_dict() or {}).get("feedback") or {}).get(
-        "userFeedback"
-    ):
-        raise NotFound("no such review", reason="review_not_found")
-    decision = ReviewModeration(
-        sessionId=review_id,
-        expertId=str(session.get("expertId")),
-        hidden=hidden,
-        reason=reason,
-        decidedBy=caller.uid,
-        decidedAt=now,
-    )
-    db.collection(col.REVIEW_MODERATION).document(review_id).set(decision.to_firestore())
-    return decision

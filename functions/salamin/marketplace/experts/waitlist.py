@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from salamin.core import collections as col
@@ -47,6 +46,7 @@ from salamin.models.waitlist import (
     OfferedSlot,
     WaitlistEntry,
     WaitlistNotice,
+    WaitlistUser,
     WaitWindow,
 )
 
@@ -78,12 +78,6 @@ def _load_expert(db: firestore.Client, expert_id: str) -> PublicExpert | None:
 # --- join / leave ----------------------------------------------------------------------------
 
 
-def _count(query: Any) -> int:
-    """One aggregation read (the client types its nested result loosely)."""
-    rows: Any = query.count().get()
-    return int(rows[0][0].value)
-
-
 def join_waitlist(
     db: firestore.Client,
     *,
@@ -107,9 +101,6 @@ def join_waitlist(
     if not schedule.durations_for(session_type, duration):
         allowed = sorted(schedule.pricing[session_type].allowedDurations)
         raise InvalidArgument.at("duration", f"{session_type} can be booked for {allowed} minutes")
-    mine = _entries(db).where(filter=firestore.FieldFilter("userId", "==", caller.uid))
-    if _count(mine) >= MAX_ENTRIES_PER_USER:
-        raise ResourceExhausted(f"at most {MAX_ENTRIES_PER_USER} waitlist entries per user")
     eid = entry_id(
         expert_id=expert_id, user_id=caller.uid, session_type=session_type, duration=duration
     )
@@ -123,24 +114,61 @@ def join_waitlist(
         email=caller.email,
         joinedAt=clock.now(),
     )
-    try:
-        _entries(db).document(eid).create(entry.to_firestore())
-    except (gexc.Conflict, gexc.AlreadyExists):
-        raise AlreadyExists(
-            "you are already on this waitlist", reason="waitlist_entry_exists"
-        ) from None
+    entry_ref = _entries(db).document(eid)
+    user_ref = _user_ref(db, caller.uid)
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> None:
+        """The cap check and the create commit together: of concurrent joins beyond the cap,
+        the ones that lose the race on the user's document re-run and are refused."""
+        if entry_ref.get(transaction=transaction).exists:
+            raise AlreadyExists("you are already on this waitlist", reason="waitlist_entry_exists")
+        ids = _user_entry_ids(transaction, db, caller.uid)
+        if len(ids) >= MAX_ENTRIES_PER_USER:
+            raise ResourceExhausted(f"at most {MAX_ENTRIES_PER_USER} waitlist entries per user")
+        transaction.create(entry_ref, entry.to_firestore())
+        member = WaitlistUser(userId=caller.uid, entryIds=[*ids, eid])
+        transaction.set(user_ref, member.to_firestore())
+
+    txn(db.transaction())
     return entry
 
 
 def leave_waitlist(db: firestore.Client, *, caller: Caller, entry: str) -> bool:
     ref = _entries(db).document(entry)
-    snap = ref.get()
-    if not snap.exists:
-        return False
-    if snap.get("userId") != caller.uid:
-        raise PermissionDenied("that is not your waitlist entry")
-    ref.delete()
-    return True
+    user_ref = _user_ref(db, caller.uid)
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> bool:
+        snap = ref.get(transaction=transaction)
+        if snap.exists and snap.get("userId") != caller.uid:
+            raise PermissionDenied("that is not your waitlist entry")
+        ids = _user_entry_ids(transaction, db, caller.uid)
+        if entry in ids:
+            rest = [i for i in ids if i != entry]
+            transaction.set(user_ref, WaitlistUser(userId=caller.uid, entryIds=rest).to_firestore())
+        if not snap.exists:
+            return False
+        transaction.delete(ref)
+        return True
+
+    return bool(txn(db.transaction()))
+
+
+def _user_ref(db: firestore.Client, user_id: str) -> firestore.DocumentReference:
+    return db.collection(col.WAITLIST_USERS).document(user_id)
+
+
+def _user_entry_ids(
+    transaction: firestore.Transaction, db: firestore.Client, user_id: str
+) -> list[str]:
+    """The user's entry ids as `waitlistUsers/{uid}` holds them; for a user who joined before
+    that document existed, read from their entries once (in the same transaction)."""
+    snap = _user_ref(db, user_id).get(transaction=transaction)
+    if snap.exists:
+        return list(WaitlistUser.model_validate(snap.to_dict() or {}).entryIds)
+    mine = _entries(db).where(filter=firestore.FieldFilter("userId", "==", user_id))
+    return sorted(s.id for s in mine.select([]).stream(transaction=transaction))
 
 
 # --- matching ----------------------------------------------------------------------------------

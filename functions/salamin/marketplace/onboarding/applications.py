@@ -19,6 +19,7 @@ from salamin.core.clock import Clock
 from salamin.core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from salamin.gateways.mail import Email, queue_mail
 from salamin.models.base import SalaminModel
+from salamin.models.calendar import ExpertCalendar
 from salamin.models.expert import (
     DocumentType,
     ExpertApplicationInput,
@@ -477,7 +478,9 @@ def _activate(
     )
     transaction.set(
         db.collection(col.EXPERT_CALENDARS).document(expert_id),
-        {"expertId": expert_id, "timeZone": profile.personalInfo.timeZone, "lastUpdated": now},
+        ExpertCalendar(
+            expertId=expert_id, timeZone=profile.personalInfo.timeZone, lastUpdated=now
+        ).to_firestore(),
     )
     transaction.delete(_application_ref(db, expert_id))
     queue_mail(
