@@ -164,7 +164,6 @@ def test_the_buyer_picks_what_a_credit_books_among_what_the_expert_offers(
 ) -> None:
     w = deal_world
     for kwargs, path in (
-        ({"duration": None}, "duration"),  # the expert offers four lengths: choose one
         ({"duration": 75}, "duration"),
         ({"session_type": "resume_review", "duration": 60}, "sessionType"),
     ):
@@ -184,3 +183,13 @@ def test_the_buyer_picks_what_a_credit_books_among_what_the_expert_offers(
     assert (bought["sessionType"], bought["duration"]) == ("mock_interview", 45)
     stored = purchase(w, bought["purchaseId"])
     assert (stored.sessionType, stored.duration) == ("mock_interview", 45)
+    # the spec's request `{expertId, packageName}` names neither: the defaults, not a refusal
+    spec_form = packages.purchase_package(
+        w.db,
+        caller=USER,
+        expert_id=EXPERT,
+        package_name=str(DEAL["name"]),
+        clock=w.clock,
+        payments=w.gateway,
+    )
+    assert (spec_form["sessionType"], spec_form["duration"]) == ("mock_interview", 60)

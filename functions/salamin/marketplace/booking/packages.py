@@ -116,23 +116,32 @@ def is_package_intent(intent_object: dict[str, Any]) -> bool:
 # --- purchase ------------------------------------------------------------------------------
 
 
+DEFAULT_CREDIT_TYPE: SessionType = "mock_interview"
+DEFAULT_CREDIT_MINUTES = 60
+
+
 def credit_terms(
     expert: PublicExpert, *, session_type: SessionType | None, duration: int | None
 ) -> tuple[SessionType, int]:
-    """What one credit books (pure): a session type and duration the expert offers. Either
-    may be omitted when the expert offers only one."""
+    """What one credit books (pure): a session type and duration the expert offers. The spec's
+    request names neither, so an omitted one defaults predictably instead of being refused:
+    the only type offered, else `mock_interview` (the spec's main product) when offered, else
+    the first in name order; 60 minutes when offered, else the shortest length offered."""
     offered = expert.pricing.sessionTypes
-    if session_type is None and len(offered) != 1:
-        raise InvalidArgument.at("sessionType", "choose the session type the credits are for")
-    chosen = next(iter(offered)) if session_type is None else session_type
+    if session_type is None:
+        if not offered:
+            raise InvalidArgument.at("sessionType", "this expert offers no session types")
+        names = sorted(offered)
+        session_type = DEFAULT_CREDIT_TYPE if DEFAULT_CREDIT_TYPE in offered else names[0]
+    chosen: SessionType = session_type
     type_pricing = offered.get(chosen)
     if type_pricing is None:
         raise InvalidArgument.at("sessionType", "this expert does not offer that session type")
     allowed = type_pricing.allowedDurations
     if duration is None:
-        if len(allowed) != 1:
-            raise InvalidArgument.at("duration", "choose the session length the credits are for")
-        duration = allowed[0]
+        if not allowed:
+            raise InvalidArgument.at("duration", "this expert offers no session lengths")
+        duration = DEFAULT_CREDIT_MINUTES if DEFAULT_CREDIT_MINUTES in allowed else min(allowed)
     if duration not in allowed:
         raise InvalidArgument.at("duration", "this expert does not offer that session length")
     return chosen, duration
