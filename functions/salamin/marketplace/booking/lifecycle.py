@@ -781,14 +781,16 @@ ABSENCE_SWEEP_LOOKBACK = timedelta(days=2)
 def sweep_absence_reports(
     db: firestore.Client, *, clock: Clock, payments: PaymentsGateway, limit: int = 200
 ) -> int:
-    """Safety net behind the decision tasks: decide standing reports on sessions whose decision
-    time passed within the last two days. Returns how many it refunded."""
-    latest_end = clock.now() - delivery.ABSENCE_DECISION_GRACE
+    """Safety net behind the decision tasks: decide standing reports made in the last two days
+    (the query reads only reported sessions; `decide_absence_report` re-checks the time).
+    Returns how many it refunded."""
+    now = clock.now()
+    field = "absenceReport.reportedAt"
     query = (
         db.collection(col.EXPERT_SESSIONS)
-        .where(filter=firestore.FieldFilter("endDate", ">=", latest_end - ABSENCE_SWEEP_LOOKBACK))
-        .where(filter=firestore.FieldFilter("endDate", "<=", latest_end))
-        .order_by("endDate")
+        .where(filter=firestore.FieldFilter(field, ">=", now - ABSENCE_SWEEP_LOOKBACK))
+        .where(filter=firestore.FieldFilter(field, "<=", now - delivery.ABSENCE_DECISION_GRACE))
+        .order_by(field)
         .limit(limit)
     )
     decided = 0
