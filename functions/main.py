@@ -269,6 +269,13 @@ def refundPackageCredits(req: https_fn.CallableRequest[Any]) -> Any:
     )
 
 
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=10, min_backoff_seconds=60)
+)
+def expirePackageCredits(req: tasks_fn.CallableRequest[Any]) -> Any:
+    return packages_api.expire_package_credits_task(req.data)
+
+
 # --- Learning paths (spec §3.1) -----------------------------------------------------------------
 
 

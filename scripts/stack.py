@@ -29,6 +29,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / ".runtime"
@@ -348,8 +349,11 @@ class Stack:
 
     # -- data resets used by tests -----------------------------------------------------------
     def reset_data(self) -> None:
-        """Empty Firestore, Auth and Storage so each test starts from nothing."""
+        """Empty Firestore, Auth and Storage so each test starts from nothing. Webhooks the
+        Stripe double is still sending belong to the previous test: let them land first, or
+        they would write into this test's empty database."""
         ep = self.endpoints
+        _request("POST", f"{ep.stripe}/_double/deliveries/wait", body={"timeout": 3})
         reset_firestore(ep.firestore)
         _request("DELETE", f"http://{ep.auth}/emulator/v1/projects/{PROJECT_ID}/accounts")
         _request("GET", f"{ep.storage}/wipe?keep-buckets=true")
@@ -456,8 +460,10 @@ def stop_firestore_only(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait(timeout=15)
 
 
-def _request(method: str, url: str) -> None:
-    req = urllib.request.Request(url, method=method)
+def _request(method: str, url: str, *, body: dict[str, Any] | None = None) -> None:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {} if body is None else {"Content-Type": "application/json"}
+    req = urllib.request.Request(url, method=method, data=data, headers=headers)
     with urllib.request.urlopen(req, timeout=10) as resp:
         resp.read()
 

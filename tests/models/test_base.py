@@ -47,6 +47,8 @@ def test_odd_zone_names_are_a_validation_error(zone: str) -> None:
         {"a": {"__proto__": 1}},
         {"a": [[1]]},
         {"k" * 201: 1},
+        {"score": 2**63},  # Firestore integers are 64-bit
+        {"text": "x" * 30_000},
         {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}},
     ],
 )

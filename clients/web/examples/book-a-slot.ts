@@ -33,6 +33,7 @@ export async function bookFirstSlot(app: FirebaseApp, searchTerm: string): Promi
       slotId: slot.slotId, // exactly the instant shown, in any viewer zone
       duration: slot.duration,
     });
+    if (!booked.holdExpiresAt) return booked.sessionId; // paid by a package credit
     const holdEnds: Date = new Date(booked.holdExpiresAt);
     console.log(`pay ${booked.amount} ${booked.currency} before ${holdEnds.toISOString()}`);
     return booked.sessionId;

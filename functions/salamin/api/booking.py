@@ -29,6 +29,7 @@ from salamin.marketplace.booking import (
     feedback,
     holds,
     lifecycle,
+    packages,
     payments,
     payouts,
     webhooks,
@@ -160,6 +161,10 @@ def create_booking_request(
     caller: Caller, req: CreateBookingRequestCall, *, stripe_key: str
 ) -> Any:
     s = services(stripe_key)
+    if req.request.packagePurchaseId is not None:  # paid by a package credit
+        return packages.book_with_credit(
+            s.db, caller=caller, request=req.request, clock=s.clock, tasks=s.tasks
+        )
     return booking.create_booking_request(
         s.db, caller=caller, request=req.request, clock=s.clock, payments=s.payments, tasks=s.tasks
     )

@@ -191,13 +191,18 @@ class GetAvailableSlotsResponse(WireModel):
 
 
 class CreateBookingRequestResponse(WireModel):
+    """`status` pending: pay with `clientSecret` before `holdExpiresAt`. `confirmed`: booked
+    with a package credit (`packagePurchaseId`); the three payment fields are absent."""
+
     sessionId: str
-    clientSecret: str
-    paymentIntentId: str
-    holdExpiresAt: datetime
+    clientSecret: str | None = None
+    paymentIntentId: str | None = None
+    holdExpiresAt: datetime | None = None
     amount: int
     currency: str
     priceBreakdown: PriceQuote
+    status: Literal["pending", "confirmed"]
+    packagePurchaseId: str | None = None
 
 
 class ConfirmPaymentResponse(WireModel):
@@ -215,6 +220,7 @@ class CancelSessionResponse(WireModel):
     refundAmount: int
     currency: str
     refundStatus: Literal["none", "pending", "succeeded"]
+    creditReturned: bool
 
 
 class SessionView(ExpertSession):
@@ -378,6 +384,8 @@ class PurchasePackageResponse(WireModel):
     currency: str
     sessionCount: int
     validityDays: int
+    sessionType: SessionType
+    duration: int
 
 
 class RefundPackageCreditsResponse(WireModel):

@@ -66,6 +66,9 @@ Reason = Literal[
     "purchase_not_refundable",
     "package_expired",
     "no_unused_credits",
+    "credit_not_applicable",
+    "package_not_paid",
+    "session_after_package_expiry",
     # failed-precondition: onboarding
     "application_not_pending",
     "too_many_documents",

@@ -6,6 +6,7 @@ stored document and the web client's contract at once.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -101,10 +102,18 @@ MAX_MAP_DEPTH = 8
 MAX_MAP_KEY = 200
 
 
+MAX_MAP_BYTES = 20_000
+INT64 = (-(2**63), 2**63 - 1)
+"""Firestore stores integers as 64-bit: a larger one cannot be written at all."""
+
+
 def _storable(value: Any, depth: int) -> None:
     if depth > MAX_MAP_DEPTH:
         raise ValueError(f"is nested more than {MAX_MAP_DEPTH} levels deep")
-    if isinstance(value, dict):
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not INT64[0] <= value <= INT64[1]:
+            raise ValueError("has a whole number too large to store (64-bit at most)")
+    elif isinstance(value, dict):
         for key, item in value.items():
             if not key or len(key) > MAX_MAP_KEY or (key.startswith("__") and key.endswith("__")):
                 raise ValueError(f"has a key that cannot be stored: {_shown(key)}")
@@ -118,6 +127,8 @@ def _storable(value: Any, depth: int) -> None:
 
 def _field_map(value: dict[str, Any]) -> dict[str, Any]:
     _storable(value, 0)
+    if len(json.dumps(value)) > MAX_MAP_BYTES:
+        raise ValueError(f"is larger than {MAX_MAP_BYTES} bytes")
     return value
 
 
@@ -187,7 +198,8 @@ DocId = Annotated[str, Field(pattern=DOC_ID_PATTERN), AfterValidator(_doc_id)]
 """The one type of every id field and document-id cursor in a request."""
 FieldMap = Annotated[dict[str, Any], AfterValidator(_field_map)]
 """A free-form object from a client that may be stored as a Firestore map: every key non-empty,
-at most 200 characters and not reserved (`__x__`), no list directly in a list, bounded depth."""
+at most 200 characters and not reserved (`__x__`), no list directly in a list, 64-bit integers,
+bounded depth and size."""
 YearMonth = Annotated[str, AfterValidator(_year_month_or_present)]
 Currency = Annotated[str, AfterValidator(_currency)]
 

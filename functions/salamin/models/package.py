@@ -3,7 +3,10 @@
 The terms are copied from the expert's deal at purchase, so later pricing edits never change a
 bought package. The paid amount is split into `sessionCount` credits of whole minor units that
 add up exactly to `totalPrice` (`credit_values`); every credit is in one state, so
-`totalPrice == redeemed + refunded + expired + unused` holds to the cent at all times.
+`totalPrice == redeemed + reserved + refunded + expired + unused` holds to the cent at all times.
+A credit books one session of the purchase's `sessionType` and `duration` with its expert
+(the spec's deal names neither, so the buyer picks them at purchase among what the expert
+offers); `reserved` is a credit a booking has claimed but not confirmed yet.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from datetime import datetime
 from typing import Literal
 
 from salamin.models.base import Currency, MinorUnits, StoredModel
+from salamin.models.expert import SessionType
 
 PurchaseStatus = Literal["pending", "paid", "closed", "failed"]
-CreditState = Literal["unused", "redeemed", "refunded", "expired"]
+CreditState = Literal["unused", "reserved", "redeemed", "refunded", "expired"]
 
 
 class PackageCredit(StoredModel):
@@ -39,6 +43,8 @@ class PackagePurchase(StoredModel):
     userId: str
     expertId: str
     packageName: str
+    sessionType: SessionType
+    duration: int
     sessionCount: int
     totalPrice: MinorUnits
     currency: Currency

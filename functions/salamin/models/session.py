@@ -36,7 +36,7 @@ Party = Literal["user", "expert"]
 CancelledBy = Literal["user", "expert", "system"]
 ReadinessLevel = Literal["not_ready", "needs_work", "almost_ready", "interview_ready"]
 RefundStatus = Literal["pending", "processing", "succeeded", "failed"]
-LedgerType = Literal["charge", "refund", "refund_failed"]
+LedgerType = Literal["charge", "refund", "refund_failed", "package_expiry"]
 LedgerStatus = Literal["pending_payout", "payable", "paid_out", "reversal"]
 """Where a line's money is: held by the platform (`pending_payout`), due to the expert once the
 session's dispute window passed (`payable`), transferred (`paid_out`, with the transfer id).
@@ -111,6 +111,8 @@ class BookingRequest(BookingTime):
         return self
 
     specialRequests: Annotated[str, Field(max_length=2000)] | None = None
+    packagePurchaseId: DocId | None = None
+    """Book with an unused credit of this package purchase: no payment (`packages.py`)."""
     preparationMaterials: (
         Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=10)]
         | None
@@ -124,7 +126,7 @@ class PriceQuote(StoredModel):
     hourlyRate: MinorUnits
     duration: int
     baseAmount: MinorUnits
-    discountKind: Literal["none", "first_time", "bulk"] = "none"
+    discountKind: Literal["none", "first_time", "bulk", "package"] = "none"
     discountPercentage: int = 0
     discountAmount: MinorUnits = 0
     amount: MinorUnits
@@ -276,6 +278,9 @@ class ExpertSession(StoredModel):
     dispute: DisputeRecord | None = None
     payout: PayoutRecord | None = None
     rescheduleCount: int = 0
+    packagePurchaseId: str | None = None
+    """Paid with a credit of this package purchase (then `paymentIntentId` is None)."""
+    packageCreditIndex: int | None = None
     rescheduledBy: Party | None = None
     """Who made the last move. After the expert's, the candidate may cancel for a full refund
     until the (new) start, whatever the policy says."""
@@ -314,7 +319,9 @@ class ExpertTransaction(StoredModel):
     type: LedgerType
     expertId: str
     userId: str
-    sessionId: str
+    sessionId: str | None
+    """None for a package's forfeited credits (`package_expiry`)."""
+    packagePurchaseId: str | None = None
     currency: str
     grossAmount: int
     platformFee: int
@@ -327,6 +334,8 @@ class ExpertTransaction(StoredModel):
 
 
 class BookingResult(SalaminModel):
+    """A held booking to pay before `holdExpiresAt`."""
+
     sessionId: str
     clientSecret: str
     paymentIntentId: str
@@ -334,11 +343,28 @@ class BookingResult(SalaminModel):
     amount: MinorUnits
     currency: str
     priceBreakdown: PriceQuote
+    status: Literal["pending"] = "pending"
+    packagePurchaseId: None = None
+
+
+class CreditBookingResult(SalaminModel):
+    """A booking paid with a package credit: confirmed at once, no PaymentIntent, no hold."""
+
+    sessionId: str
+    clientSecret: None = None
+    paymentIntentId: None = None
+    holdExpiresAt: None = None
+    amount: MinorUnits
+    currency: str
+    priceBreakdown: PriceQuote
+    status: Literal["confirmed"] = "confirmed"
+    packagePurchaseId: str
 
 
 __all__ = [
     "BookingRequest",
     "BookingResult",
+    "CreditBookingResult",
     "ExpertFeedback",
     "ExpertSession",
     "ExpertTransaction",

@@ -4,7 +4,6 @@ credits refunded pro rata, forfeited credits recognised for the expert at expiry
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -13,61 +12,13 @@ from salamin.core.caller import Caller
 from salamin.core.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from salamin.marketplace.booking import packages, webhooks
 from salamin.marketplace.experts import earnings
-from salamin.models.package import PackagePurchase
 from tests.support.booking import EXPERT, USER, USER2, World
-
-DEAL = {
-    "name": "Three mocks",
-    "description": "",
-    "sessionCount": 3,
-    "totalPrice": 10000,
-    "validityDays": 90,
-    "discountPercentage": 15,
-}
+from tests.support.packages import DEAL, buy, in_balance, offer, pay, purchase
 
 
 @pytest.fixture
 def deal_world(world: World) -> World:
-    world.db.collection(col.EXPERTS).document(EXPERT).update({"pricing.packageDeals": [DEAL]})
-    return world
-
-
-def buy(world: World, caller: Caller = USER) -> dict[str, Any]:
-    return packages.purchase_package(
-        world.db,
-        caller=caller,
-        expert_id=EXPERT,
-        package_name=DEAL["name"],  # type: ignore[arg-type]
-        clock=world.clock,
-        payments=world.gateway,
-    )
-
-
-def purchase(world: World, purchase_id: str) -> PackagePurchase:
-    snap = world.db.collection(col.PACKAGE_PURCHASES).document(purchase_id).get()
-    return PackagePurchase.model_validate(snap.to_dict())
-
-
-def pay(world: World, bought: dict[str, Any]) -> list[str]:
-    """Pay as Stripe.js would, and apply every signed webhook twice (a redelivery)."""
-    world.browser.v1.payment_intents.confirm(
-        bought["paymentIntentId"], params={"payment_method": "pm_card_visa"}
-    )
-    assert world.double.wait_for_deliveries(5.0)
-    results = []
-    for raw, signature in world.sink.take():
-        event = world.gateway.parse_webhook(raw, signature)
-        for _ in range(2):
-            outcome = webhooks.handle_event(
-                world.db, event=event, clock=world.clock, payments=world.gateway, tasks=world.tasks
-            )
-            results.append(f"{event.type}:{outcome.result}")
-    return results
-
-
-def in_balance(p: PackagePurchase) -> None:
-    """totalPrice == redeemed + refunded + expired + unused, to the cent."""
-    assert sum(c.value for c in p.credits) == p.totalPrice
+    return offer(world)
 
 
 def test_credit_values_add_up_exactly() -> None:
@@ -171,3 +122,65 @@ def test_bad_purchases_write_nothing(deal_world: World) -> None:
             payments=w.gateway,
         )
     assert list(w.db.collection(col.PACKAGE_PURCHASES).stream()) == []
+
+
+def test_the_payment_schedules_one_expiry_task_at_expires_at(deal_world: World) -> None:
+    """The webhook enqueues `expirePackageCredits` for `expiresAt` (+ grace) under one task id;
+    a redelivery enqueues the same id; a Tasks outage fails the webhook so Stripe retries."""
+    w = deal_world
+    bought = buy(w)
+    w.tasks.fail_next = True
+    w.browser.v1.payment_intents.confirm(
+        bought["paymentIntentId"], params={"payment_method": "pm_card_visa"}
+    )
+    assert w.double.wait_for_deliveries(5.0)
+    events = [w.gateway.parse_webhook(raw, sig) for raw, sig in w.sink.take()]
+    [paid_event] = [e for e in events if e.type == "payment_intent.succeeded"]
+    with pytest.raises(RuntimeError):  # the webhook answers 500 and Stripe delivers again
+        webhooks.handle_event(
+            w.db, event=paid_event, clock=w.clock, payments=w.gateway, tasks=w.tasks
+        )
+    assert purchase(w, bought["purchaseId"]).status == "paid"
+    assert w.tasks.enqueued == {}
+    for _ in range(2):
+        webhooks.handle_event(
+            w.db, event=paid_event, clock=w.clock, payments=w.gateway, tasks=w.tasks
+        )
+    key = (packages.EXPIRY_QUEUE, packages.expiry_task_id(bought["purchaseId"]))
+    assert list(w.tasks.enqueued) == [key]
+    payload, when = w.tasks.enqueued[key]
+    expires = purchase(w, bought["purchaseId"]).expiresAt
+    assert expires is not None
+    assert payload == {"packagePurchaseId": bought["purchaseId"]}
+    assert when == expires + packages.EXPIRY_GRACE
+    # the task's work before and after its time, with the injectable clock
+    assert packages.expire_credits(w.db, purchase_id=bought["purchaseId"], clock=w.clock) == 0
+    w.clock.set(expires)
+    assert packages.expire_credits(w.db, purchase_id=bought["purchaseId"], clock=w.clock) == 10000
+
+
+def test_the_buyer_picks_what_a_credit_books_among_what_the_expert_offers(
+    deal_world: World,
+) -> None:
+    w = deal_world
+    for kwargs, path in (
+        ({"duration": None}, "duration"),  # the expert offers four lengths: choose one
+        ({"duration": 75}, "duration"),
+        ({"session_type": "resume_review", "duration": 60}, "sessionType"),
+    ):
+        with pytest.raises(InvalidArgument) as exc:
+            packages.purchase_package(
+                w.db,
+                caller=USER,
+                expert_id=EXPERT,
+                package_name=str(DEAL["name"]),
+                clock=w.clock,
+                payments=w.gateway,
+                **kwargs,  # type: ignore[arg-type]
+            )
+        assert exc.value.fields[0]["path"] == path
+    assert list(w.db.collection(col.PACKAGE_PURCHASES).stream()) == []
+    bought = buy(w, duration=45)
+    assert (bought["sessionType"], bought["duration"]) == ("mock_interview", 45)
+    stored = purchase(w, bought["purchaseId"])
+    assert (stored.sessionType, stored.duration) == ("mock_interview", 45)

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from salamin.core.caller import Caller
-from salamin.core.errors import FailedPrecondition
+from salamin.core.errors import FailedPrecondition, InvalidArgument
 from salamin.marketplace.booking import lifecycle
 from salamin.marketplace.experts import profile
 from salamin.models.expert import ExpertAvailability
-from tests.support.booking import DAY, EXPERT, USER, World, make_expert
+from tests.support.booking import DAY, EXPERT, USER, USER2, World, make_expert
 
 START = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)  # "10:00" on DAY in London (GMT)
 EXPERT_CALLER = Caller(uid=EXPERT, email="ada@example.com")
@@ -204,3 +204,24 @@ def test_a_second_expert_with_its_own_policy_is_snapshotted_separately(
     assert world.session(strict.sessionId).cancellationPolicy.minimumNotice == 72
     default = world.book(USER, start="14:00")
     assert world.session(default.sessionId).cancellationPolicy.minimumNotice == 24
+
+
+def test_a_move_keeps_the_booked_duration_and_price_after_the_expert_changes_them(
+    world: World,
+) -> None:
+    session_id = world.book_and_pay(USER)  # 60 minutes, USD 120.00
+    pricing = world.expert()["pricing"]
+    pricing["sessionTypes"]["mock_interview"].update(basePrice=20000, allowedDurations=[30, 90])
+    profile.update_expert_profile(
+        world.db,
+        caller=EXPERT_CALLER,
+        changes=profile.ExpertProfileChanges.model_validate({"pricing": pricing}),
+        clock=world.clock,
+    )
+    with pytest.raises(InvalidArgument):  # new bookings follow the new offer
+        world.book(USER2, start="16:00")
+    moved = _move(world, session_id, caller=USER, date="2026-11-05", start="15:00")
+    assert (moved.duration, moved.price, moved.endDate - moved.scheduledDate) == (60, 12000, H)
+    world.clock.set(datetime(2026, 11, 5, 12, 0, tzinfo=UTC))
+    outcome = _cancel(world, session_id)  # 3 h before: half of the booked price
+    assert (outcome.refundPercentage, outcome.refundAmount) == (50, 6000)

@@ -373,6 +373,8 @@ export interface ExpertSession {
   dispute?: DisputeRecord | null;
   payout?: PayoutRecord | null;
   rescheduleCount: number;
+  packagePurchaseId?: string | null;
+  packageCreditIndex?: number | null;
   rescheduledBy?: ("user" | "expert") | null;
   cancellationPolicy: CancellationPolicy;
   inviteSequence: number;
@@ -385,7 +387,7 @@ export interface PriceQuote {
   hourlyRate: number;
   duration: number;
   baseAmount: number;
-  discountKind: "none" | "first_time" | "bulk";
+  discountKind: "none" | "first_time" | "bulk" | "package";
   discountPercentage: number;
   discountAmount: number;
   amount: number;
@@ -484,10 +486,11 @@ export interface PayoutRecord {
  */
 export interface ExpertTransaction {
   transactionId: string;
-  type: "charge" | "refund" | "refund_failed";
+  type: "charge" | "refund" | "refund_failed" | "package_expiry";
   expertId: string;
   userId: string;
-  sessionId: string;
+  sessionId: string | null;
+  packagePurchaseId?: string | null;
   currency: string;
   grossAmount: number;
   platformFee: number;
@@ -1147,6 +1150,8 @@ export interface PackagePurchase {
   userId: string;
   expertId: string;
   packageName: string;
+  sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
+  duration: number;
   sessionCount: number;
   totalPrice: number;
   currency: string;
@@ -1163,7 +1168,7 @@ export interface PackagePurchase {
 export interface PackageCredit {
   index: number;
   value: number;
-  state: "unused" | "redeemed" | "refunded" | "expired";
+  state: "unused" | "reserved" | "redeemed" | "refunded" | "expired";
   sessionId?: string | null;
   changedAt?: Timestamp | null;
 }

@@ -55,6 +55,9 @@ export type ErrorReason =
   | "purchase_not_refundable"
   | "package_expired"
   | "no_unused_credits"
+  | "credit_not_applicable"
+  | "package_not_paid"
+  | "session_after_package_expiry"
   | "application_not_pending"
   | "too_many_documents"
   | "document_already_reviewed"
@@ -117,6 +120,9 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
   "purchase_not_refundable",
   "package_expired",
   "no_unused_credits",
+  "credit_not_applicable",
+  "package_not_paid",
+  "session_after_package_expiry",
   "application_not_pending",
   "too_many_documents",
   "document_already_reviewed",

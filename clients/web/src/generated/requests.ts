@@ -314,6 +314,7 @@ export interface BookingRequest {
   sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
   duration: number;
   specialRequests?: string | null;
+  packagePurchaseId?: string | null;
   preparationMaterials?: string[] | null;
 }
 export interface ConfirmPaymentRequest {
@@ -500,9 +501,16 @@ export interface WaitWindow {
 export interface LeaveWaitlistRequest {
   waitlistId: string;
 }
+/**
+ * `sessionType` and `duration`: what each credit books (either may be omitted when the
+ * expert offers only one).
+ */
 export interface PurchasePackageRequest {
   expertId: string;
   packageName: string;
+  sessionType?:
+    ("mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation") | null;
+  duration?: number | null;
 }
 export interface RefundPackageCreditsRequest {
   purchaseId: string;

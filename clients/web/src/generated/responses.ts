@@ -338,14 +338,20 @@ export interface GetAvailableSlotsResponse {
     ("expert_not_bookable" | "expert_on_vacation" | "expert_payouts_not_ready") | null;
   unavailableReason?: string | null;
 }
+/**
+ * `status` pending: pay with `clientSecret` before `holdExpiresAt`. `confirmed`: booked
+ * with a package credit (`packagePurchaseId`); the three payment fields are absent.
+ */
 export interface CreateBookingRequestResponse {
   sessionId: string;
-  clientSecret: string;
-  paymentIntentId: string;
-  holdExpiresAt: string;
+  clientSecret?: string | null;
+  paymentIntentId?: string | null;
+  holdExpiresAt?: string | null;
   amount: number;
   currency: string;
   priceBreakdown: PriceQuote;
+  status: "pending" | "confirmed";
+  packagePurchaseId?: string | null;
 }
 /**
  * How a session price was made; every figure in minor units of `currency`.
@@ -355,7 +361,7 @@ export interface PriceQuote {
   hourlyRate: number;
   duration: number;
   baseAmount: number;
-  discountKind: "none" | "first_time" | "bulk";
+  discountKind: "none" | "first_time" | "bulk" | "package";
   discountPercentage: number;
   discountAmount: number;
   amount: number;
@@ -376,6 +382,7 @@ export interface CancelSessionResponse {
   refundAmount: number;
   currency: string;
   refundStatus: "none" | "pending" | "succeeded";
+  creditReturned: boolean;
 }
 /**
  * An `ExpertSession` as callables return it (no lock/cap bookkeeping).
@@ -425,6 +432,8 @@ export interface SessionView {
   dispute?: DisputeRecord | null;
   payout?: PayoutRecord | null;
   rescheduleCount: number;
+  packagePurchaseId?: string | null;
+  packageCreditIndex?: number | null;
   rescheduledBy?: ("user" | "expert") | null;
   cancellationPolicy: CancellationPolicy;
   inviteSequence: number;
@@ -926,6 +935,8 @@ export interface PurchasePackageResponse {
   currency: string;
   sessionCount: number;
   validityDays: number;
+  sessionType: "mock_interview" | "resume_review" | "career_coaching" | "salary_negotiation";
+  duration: number;
 }
 export interface RefundPackageCreditsResponse {
   purchaseId: string;

@@ -21,6 +21,7 @@ Order of events, and why:
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -225,11 +226,13 @@ def claim_time(
     contacts: dict[str, Any],
     clock: Clock,
     payments: PaymentsGateway | None,
+    extra_writes: Callable[[firestore.WriteBatch], None] | None = None,
     first_time_cap: int | None = None,
 ) -> ExpertSession:
     """The one atomic commit of step 2; retried only when it lost a cap-token or claim race.
     `first_time_cap`: the quote has the first-time discount, so the commit also creates one of
-    that many claim documents (`FirstTimeClaimsTaken` when none is free)."""
+    that many claim documents (`FirstTimeClaimsTaken` when none is free). `extra_writes` adds to
+    that commit (a package credit's reservation, with a precondition)."""
     units = occupancy.lock_unit_ids(slot.start, slot.blocked_until)
     lock_refs = [occupancy.lock_ref(db, expert.expertId, u) for u in units]
     for _ in range(CLAIM_ATTEMPTS):
@@ -298,6 +301,8 @@ def claim_time(
             now=now,
             count_fields={"localWeek": slot.local_week},
         )
+        if extra_writes is not None:
+            extra_writes(batch)
         try:
             batch.commit()
             return session
@@ -493,7 +498,8 @@ def create_booking_request(
     tasks: TaskScheduler | None,
 ) -> BookingResult:
     """Check the booker and expert, apply the slot rules, price it, claim the time (one atomic
-    commit), then create the PaymentIntent and the hold's expiry task; undo on failure."""
+    commit), then create the PaymentIntent and the hold's expiry task; undo on failure.
+    (A request with `packagePurchaseId` is `packages.book_with_credit` instead.)"""
     check_booker(caller, request)
     expert = load_expert(db, request.expertId)
     check_bookable_expert(expert, payouts.load_account(db, request.expertId))

@@ -31,12 +31,14 @@ from salamin.marketplace.booking import (
     holds,
     ledger,
     notifications,
+    packages,
     performance,
 )
 from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
-from salamin.models.expert import CancellationPolicy
+from salamin.models.expert import CancellationPolicy, PublicExpert
+from salamin.models.package import PackagePurchase
 from salamin.models.session import (
     ExpertSession,
     Party,
@@ -172,6 +174,8 @@ class CancelOutcome(SalaminModel):
     refundAmount: int
     currency: str
     refundStatus: Literal["none"] | RefundStatus
+    creditReturned: bool = False
+    """A package credit session: its credit is unused again (`refundAmount` is its value)."""
 
 
 class CancelDecision(SalaminModel):
@@ -244,11 +248,17 @@ def cancel_session(
         session = _load(transaction, db, session_id)
         _authorize(caller, session, cancelled_by)
         decision = decide_cancellation(session, cancelled_by=cancelled_by, now=now)
+        if session.packagePurchaseId is not None:  # a credit, not money, goes back (packages)
+            terms = packages.cancellation_terms(
+                session, already=decision.already, percentage=decision.percentage
+            )
+            decision = decision.model_copy(update=terms)
         if decision.already:
             return session, decision
         contacts = _contacts(transaction, db, session_id) if decision.paid else {}
         stats = performance.read_stats(transaction, db, session.expertId) if decision.paid else {}
         release = occupancy.read_release(transaction, db, session)
+        credit_to = packages.read_for_return(transaction, db, session) if decision.amount else None
         # --- writes
         occupancy.apply_release(transaction, release)
         updates: dict[str, Any] = {
@@ -257,14 +267,20 @@ def cancel_session(
             "inviteSequence": session.inviteSequence + 1,
         }
         if decision.paid:
-            refund_fields, net = _refund_updates(
-                transaction,
-                db,
-                session=session,
-                amount=decision.amount,
-                reason=f"cancelled_by_{cancelled_by}",
-                key=f"{session_id}-refund-cancel",
-                now=now,
+            refund_fields, net = (
+                packages.return_credit(
+                    transaction, db, purchase=credit_to, session=session, now=now
+                )
+                if credit_to is not None
+                else _refund_updates(
+                    transaction,
+                    db,
+                    session=session,
+                    amount=decision.amount,
+                    reason=f"cancelled_by_{cancelled_by}",
+                    key=f"{session_id}-refund-cancel",
+                    now=now,
+                )
             )
             updates.update(refund_fields)
             counter = "expertCancellations" if cancelled_by == "expert" else "userCancellations"
@@ -300,6 +316,7 @@ def cancel_session(
         refundAmount=amount,
         currency=before.currency,
         refundStatus=refund_status,
+        creditReturned=before.packagePurchaseId is not None and amount > 0,
     )
 
 
@@ -354,6 +371,26 @@ def check_reschedule(session: ExpertSession, *, caller: Caller, now: datetime) -
             reason="too_late_to_reschedule",
         )
     return role
+
+
+def with_booked_terms(expert: PublicExpert, session: ExpertSession) -> PublicExpert:
+    """The live expert as a move checks the new time (pure): the session keeps the duration it
+    was booked for even if the expert no longer offers it to new bookings. Hours, buffer, caps
+    and days off stay live: they are the calendar, not the terms."""
+    priced = expert.pricing.sessionTypes.get(session.sessionType)  # type: ignore[call-overload]
+    if priced is None or session.duration in priced.allowedDurations:
+        return expert
+    kept = priced.model_copy(
+        update={
+            "allowedDurations": [*priced.allowedDurations, session.duration],
+            "minimumDuration": min(priced.minimumDuration, session.duration),
+        }
+    )
+    types: dict[str, Any] = {str(k): v for k, v in expert.pricing.sessionTypes.items()}
+    types[session.sessionType] = kept
+    return expert.model_copy(
+        update={"pricing": expert.pricing.model_copy(update={"sessionTypes": types})}
+    )
 
 
 def check_new_start(*, role: Party, new_start: datetime, now: datetime) -> None:
@@ -448,7 +485,7 @@ def reschedule_session(
         raise NotFound("no such session", reason="session_not_found")
     current = holds.load_session(snap)
     role = check_reschedule(current, caller=caller, now=now)
-    expert = booking.load_expert(db, current.expertId)
+    expert = with_booked_terms(booking.load_expert(db, current.expertId), current)
     slot = booking.bookable_slot(
         db,
         expert=expert,
@@ -591,6 +628,8 @@ def _disputable(session: ExpertSession) -> bool:
 class _NoShowRead:
     stats: dict[str, Any]
     contacts: dict[str, Any]
+    credit_to: PackagePurchase | None
+    """The package purchase an expert no-show returns its credit to (packages), or None."""
 
 
 def _read_no_show(
@@ -599,7 +638,16 @@ def _read_no_show(
     return _NoShowRead(
         stats=performance.read_stats(transaction, db, session.expertId),
         contacts=_contacts(transaction, db, session.sessionId),
+        credit_to=packages.read_for_return(transaction, db, session),
     )
+
+
+def _send_package_refunds(
+    db: firestore.Client, *, session: ExpertSession, absent: Party, payments: PaymentsGateway
+) -> None:
+    """After commit: a credit returned to a package already over becomes money back."""
+    if absent == "expert" and session.packagePurchaseId:
+        packages.send_pending_refunds(db, purchase_id=session.packagePurchaseId, payments=payments)
 
 
 def _write_no_show(
@@ -625,14 +673,20 @@ def _write_no_show(
     amount = 0
     if absent == "expert":
         amount = session.price - session.refundedAmount
-        refund_fields, net = _refund_updates(
-            transaction,
-            db,
-            session=session,
-            amount=amount,
-            reason="expert_no_show",
-            key=f"{session.sessionId}-refund-no-show",
-            now=now,
+        refund_fields, net = (
+            packages.return_credit(
+                transaction, db, purchase=read.credit_to, session=session, now=now
+            )
+            if read.credit_to is not None
+            else _refund_updates(
+                transaction,
+                db,
+                session=session,
+                amount=amount,
+                reason="expert_no_show",
+                key=f"{session.sessionId}-refund-no-show",
+                now=now,
+            )
         )
         updates.update(refund_fields)
     counter = "expertNoShows" if absent == "expert" else "userNoShows"
@@ -730,6 +784,7 @@ def report_no_show(
     session, reported = txn(db.transaction())
     if reported:
         delivery.schedule_absence_decision(tasks, session)
+    _send_package_refunds(db, session=session, absent=absent, payments=payments)
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=None)
     if after is None:
         raise NotFound("no such session", reason="session_not_found")
@@ -770,6 +825,11 @@ def decide_absence_report(
 
     decided = txn(db.transaction())
     if decided:
+        snap = holds.session_ref(db, session_id).get()
+        if snap.exists:
+            _send_package_refunds(
+                db, session=holds.load_session(snap), absent="expert", payments=payments
+            )
         settle_quietly(db, session_id=session_id, payments=payments, tasks=None)
         log("delivery.absence_refunded", sessionId=session_id)
     return decided

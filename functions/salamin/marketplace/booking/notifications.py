@@ -184,7 +184,9 @@ def session_cancelled(
     reason: str,
 ) -> None:
     refund = (
-        f"You will be refunded {format_money(refund_amount, session.currency)}."
+        "Your package credit is back: you can book another session with it."
+        if refund_amount and session.packagePurchaseId
+        else f"You will be refunded {format_money(refund_amount, session.currency)}."
         if refund_amount
         else "Under the cancellation policy this cancellation is not refunded."
     )

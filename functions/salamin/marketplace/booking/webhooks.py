@@ -313,7 +313,7 @@ def handle_event(
         outcome = Outcome("ignored")
     elif event.type == "payment_intent.succeeded" and packages.is_package_intent(event.object):
         result = packages.apply_paid_intent(
-            db, intent=PaymentIntentInfo.from_dict(event.object), clock=clock
+            db, intent=PaymentIntentInfo.from_dict(event.object), clock=clock, tasks=tasks
         )
         record_plain(db, event, clock=clock, outcome=f"package_{result}")
         outcome = Outcome("confirmed" if result == "confirmed" else "ignored")
