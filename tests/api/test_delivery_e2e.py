@@ -21,6 +21,8 @@ from tests.support.booking import make_expert
 from tests.support.emulators import AuthEmulator, CallableError, call
 from tests.support.users import make_user
 
+S = timedelta(seconds=1)
+
 
 @pytest.fixture
 def double(emulators: Any) -> DoubleControl:
@@ -188,3 +190,77 @@ def test_dispute_through_the_callables(emulators: Any, db: Any, double: DoubleCo
             token=admin.id_token,
         )
     assert bad.value.code == "invalid-argument"
+
+
+def test_a_report_during_the_session_is_decided_by_the_close_task(
+    emulators: Any, db: Any, double: DoubleControl
+) -> None:
+    """`reportNoShow` during the session refunds nothing; once the end + grace has passed, real
+    `closeSession` deliveries (two: Cloud Tasks may repeat one) refund the candidate once."""
+    from salamin.core import firebase
+    from salamin.gateways.tasks import FirebaseTasks
+    from salamin.marketplace.booking import delivery
+
+    ep = emulators.endpoints
+    auth = AuthEmulator(ep)
+    expert_user = make_user(auth, "eve@example.com")
+    candidate = make_user(auth, "cand7@example.com")
+    gateway = StripeGateway(STRIPE_SECRET_KEY, api_base=ep.stripe, max_network_retries=0)
+    make_expert(db, double, gateway, expert_id=expert_user.uid)  # type: ignore[arg-type]
+    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    booked = call(
+        ep,
+        "createBookingRequest",
+        {
+            "expertId": expert_user.uid,
+            "sessionType": "mock_interview",
+            "date": day,
+            "startTime": "14:00",
+            "duration": 60,
+        },
+        token=candidate.id_token,
+    )
+    session_id = booked["sessionId"]
+    browser = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": ep.stripe})
+    browser.v1.payment_intents.confirm(
+        booked["paymentIntentId"], params={"payment_method": "pm_card_visa"}
+    )
+    ref = db.collection(col.EXPERT_SESSIONS).document(session_id)
+    _until(lambda: ref.get().get("status") == "confirmed", what="the webhook to confirm")
+    start = datetime.now(UTC) - timedelta(minutes=20)  # the session is under way
+    ref.update({"scheduledDate": start, "endDate": start + timedelta(hours=1)})
+
+    reported = call(
+        ep,
+        "reportNoShow",
+        {"sessionId": session_id, "absentParty": "expert"},
+        token=candidate.id_token,
+    )
+    assert (reported["status"], reported["paymentStatus"]) == ("confirmed", "paid")
+    assert reported["absenceReport"]["reportedBy"] == candidate.uid
+    # the decision task enqueued by the report ran at once (the emulator ignores schedule
+    # times) and found it early: still nothing refunded
+    time.sleep(2.0)
+    assert ref.get().get("paymentStatus") == "paid"
+
+    # let the end + grace pass, then two deliveries of the close task
+    start = datetime.now(UTC) - timedelta(hours=1) - delivery.ABSENCE_DECISION_GRACE - S
+    ref.update({"scheduledDate": start, "endDate": start + timedelta(hours=1)})
+    for attempt in ("a", "b"):
+        FirebaseTasks(firebase.app()).enqueue(
+            queue=delivery.CLOSE_QUEUE,
+            task_id=f"{session_id}-absence-e2e-{attempt}",
+            payload={"sessionId": session_id},
+        )
+    _until(
+        lambda: ref.get().get("status") == "no_show",
+        what="the closeSession task to decide the report",
+    )
+    time.sleep(2.0)  # the other delivery may still be running
+    session = ref.get().to_dict()
+    assert (session["paymentStatus"], session["refundedAmount"]) == ("refunded", 12000)
+    refunds = requests.get(
+        f"{ep.stripe}/_double/objects", params={"prefix": "re_"}, timeout=10
+    ).json()
+    refunds = list(refunds.get("data", refunds) if isinstance(refunds, dict) else refunds)
+    assert [r["amount"] for r in refunds] == [12000]

@@ -243,6 +243,7 @@ def report_no_show(caller: Caller, req: ReportNoShowRequest, *, stripe_key: str)
         absent=req.absentParty,
         clock=s.clock,
         payments=s.payments,
+        tasks=s.tasks,
     )
     return _session_view(after)
 
@@ -362,10 +363,15 @@ class CloseSessionTask(SalaminModel):
 
 
 def close_session_task(data: Any, *, stripe_key: str) -> dict[str, Any]:
-    """The per-session Cloud Task at the dispute window's end (delivery.close_session): early
-    deliveries and tasks of a moved session find nothing due; repeats pay nothing twice."""
+    """The per-session Cloud Task at the dispute window's end (delivery.close_session), also
+    enqueued for a standing absence report's decision time (lifecycle.decide_absence_report,
+    run first): early deliveries and tasks of a moved session find nothing due; repeats refund
+    and pay nothing twice."""
     task = _callable.parse(CloseSessionTask, data)
     s = services(stripe_key)
+    lifecycle.decide_absence_report(
+        s.db, session_id=task.sessionId, clock=s.clock, payments=s.payments
+    )
     outcome = delivery.close_session(
         s.db, session_id=task.sessionId, clock=s.clock, payments=s.payments
     )
@@ -378,12 +384,14 @@ def sweep(*, stripe_key: str) -> dict[str, Any]:
     s = services(stripe_key)
     result = holds.sweep_expired_holds(s.db, clock=s.clock, payments=s.payments)
     refunds = payments.retry_pending_refunds(s.db, payments=s.payments, clock=s.clock)
+    absences = lifecycle.sweep_absence_reports(s.db, clock=s.clock, payments=s.payments)
     closed = delivery.sweep_unclosed_sessions(s.db, clock=s.clock, payments=s.payments)
     paid = payouts.retry_payable_payouts(s.db, payments=s.payments, clock=s.clock)
     return {
         "examined": result.examined,
         "released": result.released,
         "refundsMade": refunds,
+        "absenceReportsRefunded": absences,
         "sessionsClosed": closed,
         "payoutsSent": paid,
     }

@@ -268,6 +268,11 @@ class ExpertSession(StoredModel):
     """Refunds (Stripe ids, or our idempotency key when Stripe made none) that failed and whose
     ledger line was reversed: each is reversed once, and later refund lines get fresh ids."""
     noShow: NoShowRecord | None = None
+    absenceReport: NoShowRecord | None = None
+    """The candidate's "the expert did not show" made before the scheduled end, when the expert
+    cannot yet answer by marking the session completed: nothing is refunded then. It is decided
+    at the end + `delivery.ABSENCE_DECISION_GRACE` (full refund) unless the expert answers first
+    (completed, or the candidate absent: a dispute)."""
     completedBy: Literal["expert", "system"] | None = None
     """`system`: nobody reported a problem before the dispute window closed."""
     dispute: DisputeRecord | None = None

@@ -281,7 +281,7 @@ def test_no_shows(world: World) -> None:
             clock=world.clock,
             payments=world.gateway,
         )
-    world.clock.set(datetime(2026, 11, 4, 14, 15, tzinfo=UTC))
+    world.clock.set(datetime(2026, 11, 4, 15, 0, tzinfo=UTC))  # at the end: refunds at once
     after = lifecycle.report_no_show(
         world.db,
         caller=USER2,

@@ -428,7 +428,7 @@ def test_an_expert_no_show_gives_the_credit_back_or_its_money_once_the_package_i
     w = deal_world
     running = bought_and_paid(w)
     session_id = book_with_credit(w, running).sessionId
-    w.clock.set(w.session(session_id).scheduledDate + delivery.NO_SHOW_AFTER)
+    w.clock.set(w.session(session_id).endDate)  # at the end: decided at once
     after = report_expert_absent(w, session_id)
     assert (after.status, after.paymentStatus, after.refund) == ("no_show", "refunded", None)
     assert [c.state for c in purchase(w, running).credits] == ["unused"] * 3

@@ -368,6 +368,7 @@ export interface ExpertSession {
   refund?: RefundRecord | null;
   failedRefundIds: string[];
   noShow?: NoShowRecord | null;
+  absenceReport?: NoShowRecord | null;
   completedBy?: ("expert" | "system") | null;
   dispute?: DisputeRecord | null;
   payout?: PayoutRecord | null;

@@ -427,6 +427,7 @@ export interface SessionView {
   refund?: RefundRecord | null;
   failedRefundIds: string[];
   noShow?: NoShowRecord | null;
+  absenceReport?: NoShowRecord | null;
   completedBy?: ("expert" | "system") | null;
   dispute?: DisputeRecord | null;
   payout?: PayoutRecord | null;

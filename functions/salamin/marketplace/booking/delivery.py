@@ -41,6 +41,10 @@ CLOSE_GRACE = timedelta(seconds=30)
 """The task is scheduled this long after the window's end, so a slightly early clock never
 finds the session not yet due."""
 
+ABSENCE_DECISION_GRACE = timedelta(minutes=30)
+"""How long after the scheduled end the expert has to answer a candidate's "the expert did not
+show" made during the session (by marking it completed) before it refunds in full."""
+
 CompletedBy = Literal["expert", "system"]
 
 
@@ -71,6 +75,43 @@ def check_no_show_time(session: ExpertSession, *, now: datetime) -> None:
             "the time to report a problem with this session has passed "
             "(48 hours after its scheduled end)",
             reason="dispute_window_closed",
+        )
+
+
+def absence_report_awaits_expert(session: ExpertSession, *, now: datetime) -> bool:
+    """Policy: a candidate's "the expert did not show" before the scheduled end cannot be
+    answered yet (the expert may mark completed only after the end), so it refunds nothing at
+    once: it stands until `absence_decision_time` or the expert's answer."""
+    return session.status == "confirmed" and now < session.endDate
+
+
+def absence_decision_time(session: ExpertSession) -> datetime:
+    """When a standing report the expert has not answered refunds in full."""
+    return session.endDate + ABSENCE_DECISION_GRACE
+
+
+def absence_task_id(session: ExpertSession) -> str:
+    return f"{session.sessionId}-absence-{absence_decision_time(session):%Y%m%dT%H%M%SZ}"
+
+
+def schedule_absence_decision(tasks: TaskScheduler | None, session: ExpertSession) -> None:
+    """Enqueue the `closeSession` task (which decides a standing report first) for the decision
+    time; a failure is logged and the sweep decides instead."""
+    if tasks is None:
+        return
+    try:
+        tasks.enqueue(
+            queue=CLOSE_QUEUE,
+            task_id=absence_task_id(session),
+            payload={"sessionId": session.sessionId},
+            schedule_time=absence_decision_time(session) + CLOSE_GRACE,
+        )
+    except Exception as exc:
+        log(
+            "delivery.schedule_failed",
+            severity="ERROR",
+            sessionId=session.sessionId,
+            error=str(exc),
         )
 
 
@@ -236,7 +277,9 @@ def close_session(
         session = holds.load_session(snap)
         if session.payout is not None:
             return CloseOutcome(session.payout.status), session
-        if now < dispute_window_end(session):
+        if now < dispute_window_end(session) or (
+            session.status == "confirmed" and session.absenceReport is not None
+        ):  # a standing report is decided first (lifecycle.decide_absence_report)
             return CloseOutcome("not_due"), session
         if session.dispute is not None and session.dispute.status == "open":
             return CloseOutcome("disputed"), session

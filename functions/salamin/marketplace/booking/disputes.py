@@ -77,7 +77,9 @@ def resolve_dispute(
                     "noShow": {
                         "party": "expert",
                         "reportedBy": session.userId,
-                        "reportedAt": dispute.openedAt,
+                        "reportedAt": session.absenceReport.reportedAt
+                        if session.absenceReport is not None
+                        else dispute.openedAt,
                     },
                 }
             )

@@ -10,16 +10,19 @@ Only the session's own user or expert may act, in their own role.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from salamin.core import collections as col
 from salamin.core import money
 from salamin.core.caller import Caller
 from salamin.core.clock import Clock
 from salamin.core.errors import FailedPrecondition, NotFound, PermissionDenied
+from salamin.core.log import log
 from salamin.gateways.stripe_gateway import PaymentsGateway
 from salamin.gateways.tasks import TaskScheduler
 from salamin.marketplace.booking import (
@@ -35,6 +38,7 @@ from salamin.marketplace.booking.payments import make_pending_refund, settle
 from salamin.marketplace.calendar import availability, occupancy
 from salamin.models.base import SalaminModel
 from salamin.models.expert import CancellationPolicy, PublicExpert
+from salamin.models.package import PackagePurchase
 from salamin.models.session import (
     ExpertSession,
     Party,
@@ -581,7 +585,8 @@ def mark_session_completed(
     clock: Clock,
 ) -> ExpertSession:
     """The expert closes a session after its scheduled end; counts it for the client and the
-    expert. The payout still waits for the dispute window (delivery.close_session)."""
+    expert. The payout still waits for the dispute window (delivery.close_session). Against a
+    candidate's standing "the expert did not show" it also opens a dispute (no refund)."""
     now = clock.now()
     ref = holds.session_ref(db, session_id)
 
@@ -598,6 +603,9 @@ def mark_session_completed(
         delivery.check_completion_time(session, now=now)
         read = delivery.read_completion(transaction, db, session)
         updates = delivery.completion_update(by="expert", now=now, notes=session_notes)
+        if session.absenceReport is not None and session.dispute is None:
+            answered = session.model_copy(update={"status": "completed"})
+            updates.update(delivery.open_dispute(transaction, db, session=answered, now=now))
         transaction.update(ref, updates)
         delivery.write_completion_counts(transaction, db, session, read, delta=1, now=now)
         return session.model_copy(
@@ -616,6 +624,82 @@ def _disputable(session: ExpertSession) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _NoShowRead:
+    stats: dict[str, Any]
+    contacts: dict[str, Any]
+    credit_to: PackagePurchase | None
+    """The package purchase an expert no-show returns its credit to (packages), or None."""
+
+
+def _read_no_show(
+    transaction: firestore.Transaction, db: firestore.Client, session: ExpertSession
+) -> _NoShowRead:
+    return _NoShowRead(
+        stats=performance.read_stats(transaction, db, session.expertId),
+        contacts=_contacts(transaction, db, session.sessionId),
+        credit_to=packages.read_for_return(transaction, db, session),
+    )
+
+
+def _send_package_refunds(
+    db: firestore.Client, *, session: ExpertSession, absent: Party, payments: PaymentsGateway
+) -> None:
+    """After commit: a credit returned to a package already over becomes money back."""
+    if absent == "expert" and session.packagePurchaseId:
+        packages.send_pending_refunds(db, purchase_id=session.packagePurchaseId, payments=payments)
+
+
+def _write_no_show(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    *,
+    session: ExpertSession,
+    read: _NoShowRead,
+    absent: Party,
+    reported_by: str,
+    reported_at: datetime,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The no-show itself: status, record, counters; for an absent expert a full refund of what
+    is left and the mails."""
+    updates: dict[str, Any] = {
+        "status": "no_show",
+        "noShow": {"party": absent, "reportedBy": reported_by, "reportedAt": reported_at},
+        **(extra or {}),
+    }
+    net = 0
+    amount = 0
+    if absent == "expert":
+        amount = session.price - session.refundedAmount
+        refund_fields, net = (
+            packages.return_credit(
+                transaction, db, purchase=read.credit_to, session=session, now=now
+            )
+            if read.credit_to is not None
+            else _refund_updates(
+                transaction,
+                db,
+                session=session,
+                amount=amount,
+                reason="expert_no_show",
+                key=f"{session.sessionId}-refund-no-show",
+                now=now,
+            )
+        )
+        updates.update(refund_fields)
+    counter = "expertNoShows" if absent == "expert" else "userNoShows"
+    performance.write_stats(
+        transaction, db, session.expertId, read.stats, earnings=net, counters={counter: 1}
+    )
+    transaction.update(holds.session_ref(db, session.sessionId), updates)
+    if absent == "expert" and amount:
+        notifications.no_show_refunded(
+            transaction, db, session=session, contacts=read.contacts, now=now, refund_amount=amount
+        )
+
+
 def report_no_show(
     db: firestore.Client,
     *,
@@ -624,28 +708,37 @@ def report_no_show(
     absent: Party,
     clock: Clock,
     payments: PaymentsGateway,
+    tasks: TaskScheduler | None = None,
 ) -> ExpertSession:
     """From 15 minutes after the start until the dispute window closes: the expert reports the
     candidate absent (no refund), or the candidate reports the expert absent: a full refund of
     what was paid, unless the expert had already marked the session completed (or the candidate
-    absent), in which case a dispute is opened for an admin and no money moves."""
+    absent), in which case a dispute is opened for an admin and no money moves.
+
+    A candidate's report before the scheduled end refunds nothing yet (the expert cannot answer
+    it before the end): it stands on the session (`absenceReport`), the expert is mailed, and
+    `decide_absence_report` refunds at the end + grace unless the expert answered; the expert
+    marking the candidate absent meanwhile is an answer too, and opens a dispute."""
     now = clock.now()
     ref = holds.session_ref(db, session_id)
     reporter: Party = "expert" if absent == "user" else "user"
 
     @firestore.transactional
-    def txn(transaction: firestore.Transaction) -> ExpertSession:
+    def txn(transaction: firestore.Transaction) -> tuple[ExpertSession, bool]:
         session = _load(transaction, db, session_id)
         _authorize(caller, session, reporter)
         if session.status == "no_show" and session.noShow and session.noShow.party == absent:
-            return session
+            return session, False
         if session.dispute is not None:
             if session.dispute.status == "open" and absent == "expert":
-                return session
+                return session, False
             raise FailedPrecondition(
                 "this session is disputed, or its dispute was decided",
                 reason="invalid_session_state",
             )
+        standing = session.status == "confirmed" and session.absenceReport is not None
+        if standing and absent == "expert":  # decided by the task or the expert's answer
+            return session, False
         dispute = absent == "expert" and _disputable(session)
         if session.status != "confirmed" and not dispute:
             raise FailedPrecondition(
@@ -657,59 +750,130 @@ def report_no_show(
             transaction.update(
                 ref, delivery.open_dispute(transaction, db, session=session, now=now)
             )
-            return session
-        stats = performance.read_stats(transaction, db, session.expertId)
-        contacts = _contacts(transaction, db, session_id) if absent == "expert" else {}
-        credit_to = (
-            packages.read_for_return(transaction, db, session) if absent == "expert" else None
-        )
-        updates: dict[str, Any] = {
-            "status": "no_show",
-            "noShow": {"party": absent, "reportedBy": caller.uid, "reportedAt": now},
-        }
-        net = 0
-        amount = 0
-        if absent == "expert":
-            amount = session.price - session.refundedAmount
-            refund_fields, net = (
-                packages.return_credit(
-                    transaction, db, purchase=credit_to, session=session, now=now
-                )
-                if credit_to is not None
-                else _refund_updates(
-                    transaction,
-                    db,
-                    session=session,
-                    amount=amount,
-                    reason="expert_no_show",
-                    key=f"{session_id}-refund-no-show",
-                    now=now,
-                )
+            return session, False
+        read = _read_no_show(transaction, db, session)
+        if absent == "expert" and delivery.absence_report_awaits_expert(session, now=now):
+            report = {"reportedBy": caller.uid, "reportedAt": now, "party": "expert"}
+            transaction.update(ref, {"absenceReport": report})
+            notifications.absence_reported(
+                transaction,
+                db,
+                session=session,
+                contacts=read.contacts,
+                now=now,
+                grace_minutes=int(delivery.ABSENCE_DECISION_GRACE.total_seconds() // 60),
             )
-            updates.update(refund_fields)
-        counter = "expertNoShows" if absent == "expert" else "userNoShows"
-        performance.write_stats(
-            transaction, db, session.expertId, stats, earnings=net, counters={counter: 1}
+            return session, True
+        extra = None
+        if standing:  # the expert's answer to the candidate's report: an admin decides
+            answered = session.model_copy(update={"status": "no_show"})
+            extra = delivery.open_dispute(transaction, db, session=answered, now=now)
+        _write_no_show(
+            transaction,
+            db,
+            session=session,
+            read=read,
+            absent=absent,
+            reported_by=caller.uid,
+            reported_at=now,
+            now=now,
+            extra=extra,
         )
-        transaction.update(ref, updates)
-        if absent == "expert" and amount:
-            notifications.no_show_refunded(
-                transaction, db, session=session, contacts=contacts, now=now, refund_amount=amount
-            )
-        return session
+        return session, False
 
-    before = txn(db.transaction())
-    if absent == "expert" and before.packagePurchaseId:  # a package already over: money back
-        packages.send_pending_refunds(db, purchase_id=before.packagePurchaseId, payments=payments)
+    session, reported = txn(db.transaction())
+    if reported:
+        delivery.schedule_absence_decision(tasks, session)
+    _send_package_refunds(db, session=session, absent=absent, payments=payments)
     after = settle_quietly(db, session_id=session_id, payments=payments, tasks=None)
     if after is None:
         raise NotFound("no such session", reason="session_not_found")
     return after
 
 
+def decide_absence_report(
+    db: firestore.Client, *, session_id: str, clock: Clock, payments: PaymentsGateway
+) -> bool:
+    """At the decision time, a standing "the expert did not show" the expert left unanswered
+    becomes an expert no-show: a full refund. Idempotent (the status changes in the same
+    transaction); early or answered (completed, disputed) does nothing. True when it refunded."""
+    now = clock.now()
+
+    @firestore.transactional
+    def txn(transaction: firestore.Transaction) -> bool:
+        snap = holds.session_ref(db, session_id).get(transaction=transaction)
+        if not snap.exists:
+            return False
+        session = holds.load_session(snap)
+        report = session.absenceReport
+        if report is None or session.status != "confirmed" or session.dispute is not None:
+            return False
+        if now < delivery.absence_decision_time(session):
+            return False
+        read = _read_no_show(transaction, db, session)
+        _write_no_show(
+            transaction,
+            db,
+            session=session,
+            read=read,
+            absent="expert",
+            reported_by=report.reportedBy,
+            reported_at=report.reportedAt,
+            now=now,
+        )
+        return True
+
+    decided = txn(db.transaction())
+    if decided:
+        snap = holds.session_ref(db, session_id).get()
+        if snap.exists:
+            _send_package_refunds(
+                db, session=holds.load_session(snap), absent="expert", payments=payments
+            )
+        settle_quietly(db, session_id=session_id, payments=payments, tasks=None)
+        log("delivery.absence_refunded", sessionId=session_id)
+    return decided
+
+
+ABSENCE_SWEEP_LOOKBACK = timedelta(days=2)
+
+
+def sweep_absence_reports(
+    db: firestore.Client, *, clock: Clock, payments: PaymentsGateway, limit: int = 200
+) -> int:
+    """Safety net behind the decision tasks: decide standing reports made in the last two days
+    (the query reads only reported sessions; `decide_absence_report` re-checks the time).
+    Returns how many it refunded."""
+    now = clock.now()
+    field = "absenceReport.reportedAt"
+    query = (
+        db.collection(col.EXPERT_SESSIONS)
+        .where(filter=firestore.FieldFilter(field, ">=", now - ABSENCE_SWEEP_LOOKBACK))
+        .where(filter=firestore.FieldFilter(field, "<=", now - delivery.ABSENCE_DECISION_GRACE))
+        .order_by(field)
+        .limit(limit)
+    )
+    decided = 0
+    for snap in query.stream():
+        data = snap.to_dict() or {}
+        if data.get("absenceReport") is None or data.get("status") != "confirmed":
+            continue
+        try:
+            decided += decide_absence_report(db, session_id=snap.id, clock=clock, payments=payments)
+        except Exception as exc:
+            log(
+                "delivery.absence_sweep_failed",
+                severity="WARNING",
+                sessionId=snap.id,
+                error=str(exc),
+            )
+    return decided
+
+
 __all__ = [
     "CancelOutcome",
     "cancel_session",
+    "decide_absence_report",
     "make_pending_refund",
     "mark_session_completed",
     "refund_amount",

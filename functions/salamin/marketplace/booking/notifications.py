@@ -334,6 +334,32 @@ def no_show_refunded(
     )
 
 
+def absence_reported(
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    *,
+    session: ExpertSession,
+    contacts: dict[str, Any],
+    now: datetime,
+    grace_minutes: int,
+) -> None:
+    """Tell the expert a report stands against them while they can still answer it."""
+    _send(
+        transaction,
+        db,
+        mail_id=f"{session.sessionId}-absence-reported",
+        to=contacts.get("expertEmail"),
+        kind="expert_absence_reported",
+        subject="A candidate reported that you have not joined a session",
+        text=(
+            f"The candidate of the session on {session.localDate} reported that you did not "
+            "join. If the session took place, mark it completed after its scheduled end; if you "
+            f"do not answer within {grace_minutes} minutes of the end, the candidate is refunded in full.\n"
+        ),
+        now=now,
+    )
+
+
 def expert_feedback_ready(
     transaction: firestore.Transaction,
     db: firestore.Client,
