@@ -74,6 +74,15 @@ def call(
         headers=headers,
         timeout=timeout,
     )
+    if r.status_code == 500 and b'"error"' not in r.content:
+        # The Functions emulator's own "socket hang up" (its worker went away, our code never
+        # answered): a 500 without a callable error body. Sent once more, as a client would.
+        r = requests.post(
+            endpoints.function_url(name),
+            data=json.dumps({"data": data}),
+            headers=headers,
+            timeout=timeout,
+        )
     body = r.json()
     if r.status_code != 200 or "error" in body:
         error = CallableError(r.status_code, body)

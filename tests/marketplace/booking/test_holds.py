@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from google.api_core import exceptions as gexc
+
 from salamin.marketplace.booking import holds
 from tests.support.booking import DAY, EXPERT, USER, USER2, World
 
@@ -62,15 +64,21 @@ def test_task_and_sweep_racing_release_exactly_once(world: World) -> None:
     outcomes: list[bool] = []
 
     def run(source: holds.ExpirySource) -> None:
-        outcomes.append(
-            holds.expire_hold(
-                world.db,
-                session_id=result.sessionId,
-                clock=world.clock,
-                payments=world.gateway,
-                source=source,
-            )
-        )
+        for attempt in range(3):  # the emulator aborts contended transactions; Tasks retries
+            try:
+                outcomes.append(
+                    holds.expire_hold(
+                        world.db,
+                        session_id=result.sessionId,
+                        clock=world.clock,
+                        payments=world.gateway,
+                        source=source,
+                    )
+                )
+                return
+            except gexc.Aborted:
+                if attempt == 2:
+                    raise
 
     threads = [threading.Thread(target=run, args=(s,)) for s in ("task", "sweep", "task")]
     for t in threads:
